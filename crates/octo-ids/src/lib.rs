@@ -1,0 +1,1 @@
+//! OctoMesh identifiers.
