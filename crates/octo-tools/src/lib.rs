@@ -1,1 +1,38 @@
-//! octo-tools
+//! The OctoMesh MCP tool catalogue as plain Rust.
+//!
+//! A tool is data (name, description, category, parameter schema, examples, MCP annotations) plus an
+//! async handler that returns the result [`Envelope`]. Nothing here knows MCP's wire protocol or
+//! HTTP: `octo-mcp` adapts a [`ToolRegistry`] to rmcp.
+//!
+//! Modules:
+//! - [`envelope`]: the `{isSuccess, errorMessage, message, tenantId, …}` result every tool returns.
+//! - [`error`]: [`ToolError`], the failures a handler reports, and [`RegistryError`].
+//! - [`tool`]: the typed [`Tool`] trait, its [`ToolSpec`] metadata and the per-call [`ToolContext`].
+//! - [`registry`]: [`ToolRegistry`], which validates arguments against the schema, runs the handler
+//!   and turns every failure (panics included) into an envelope.
+//! - [`schema`]: JSON Schema generation for parameters and envelopes.
+//! - [`catalog`]: the catalogue tools themselves (`list_available_tools`, `get_tool_details`).
+
+pub mod catalog;
+pub mod envelope;
+pub mod error;
+pub mod registry;
+pub mod schema;
+pub mod tool;
+
+pub use envelope::Envelope;
+pub use error::{RegistryError, ToolError};
+pub use registry::{ToolDescriptor, ToolRegistry, ToolRegistryBuilder, UnknownTool};
+pub use tool::{
+    Annotations, CallInfo, Category, NoParams, Progress, ProgressSink, Success, Tool, ToolContext,
+    ToolExample, ToolSpec,
+};
+
+/// The registry an OctoMesh MCP server serves: every tool this build provides.
+///
+/// Later domain crates add their tools here; the binary only calls this.
+pub fn standard_registry() -> Result<ToolRegistry, RegistryError> {
+    let builder = ToolRegistry::builder();
+    let builder = catalog::register(builder)?;
+    Ok(builder.build())
+}

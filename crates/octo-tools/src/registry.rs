@@ -1,0 +1,355 @@
+//! The tool registry: tools by name, and the one place where a call is checked and run.
+//!
+//! Every call goes through [`ToolRegistry::call`]: the arguments are validated against the tool's
+//! JSON Schema, deserialized into its typed parameters, and the handler runs with a panic guard.
+//! Whatever happens comes back as an [`Envelope`]; only a tool name that does not exist is
+//! reported differently, because that is a protocol fault rather than a tool result.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::FutureExt;
+use jsonschema::error::ValidationErrorKind;
+use serde_json::{Map, Value};
+
+use crate::envelope::Envelope;
+use crate::error::{RegistryError, ToolError};
+use crate::schema;
+use crate::tool::{CallInfo, Tool, ToolContext, ToolSpec};
+
+/// A tool as clients see it: its spec and both schemas.
+#[derive(Debug, Clone)]
+pub struct ToolDescriptor {
+    pub spec: ToolSpec,
+    pub input_schema: Map<String, Value>,
+    pub output_schema: Map<String, Value>,
+}
+
+impl ToolDescriptor {
+    pub fn name(&self) -> &'static str {
+        self.spec.name
+    }
+
+    /// The first sentence of the description, for one-line listings.
+    pub fn summary(&self) -> &'static str {
+        let description = self.spec.description.trim();
+        let line = description.lines().next().unwrap_or(description);
+        match line.find(". ") {
+            Some(end) => &line[..=end],
+            None => line,
+        }
+    }
+}
+
+/// The tools one server offers.
+pub struct ToolRegistry {
+    tools: BTreeMap<&'static str, RegisteredTool>,
+}
+
+struct RegisteredTool {
+    descriptor: ToolDescriptor,
+    validator: jsonschema::Validator,
+    handler: Box<dyn ErasedTool>,
+}
+
+impl fmt::Debug for ToolRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToolRegistry")
+            .field("tools", &self.tools.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A call named a tool this registry does not have.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("Unknown tool '{name}'.{hint} Use 'list_available_tools' to see all available tools.")]
+pub struct UnknownTool {
+    pub name: String,
+    pub suggestions: Vec<String>,
+    hint: String,
+}
+
+impl ToolRegistry {
+    pub fn builder() -> ToolRegistryBuilder {
+        ToolRegistryBuilder {
+            tools: BTreeMap::new(),
+        }
+    }
+
+    /// All tools, sorted by name.
+    pub fn descriptors(&self) -> impl Iterator<Item = &ToolDescriptor> {
+        self.tools.values().map(|tool| &tool.descriptor)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&ToolDescriptor> {
+        self.tools.get(name).map(|tool| &tool.descriptor)
+    }
+
+    pub fn len(&self) -> usize {
+        self.tools.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
+    }
+
+    /// Up to three tool names close to `name`, best first; for "did you mean" hints.
+    pub fn suggest(&self, name: &str) -> Vec<String> {
+        let wanted = name.to_ascii_lowercase();
+        let mut scored: Vec<(f64, &str)> = self
+            .tools
+            .keys()
+            .map(|candidate| {
+                let score = strsim::jaro_winkler(&wanted, &candidate.to_ascii_lowercase());
+                // A name that contains the query (or is contained by it) is a strong hint even
+                // when the edit distance is large, e.g. `tool_details` → `get_tool_details`.
+                let contains = candidate.contains(wanted.as_str()) || wanted.contains(candidate);
+                // So is one whose words include all of the query's: `list_tools`.
+                let words_match = wanted
+                    .split(['_', '-', '.'])
+                    .filter(|word| !word.is_empty())
+                    .all(|word| candidate.split(['_', '-', '.']).any(|c| c == word));
+                let boosted = if contains || words_match {
+                    score.max(0.9)
+                } else {
+                    score
+                };
+                (boosted, *candidate)
+            })
+            .filter(|(score, _)| *score >= 0.75)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        scored
+            .into_iter()
+            .take(3)
+            .map(|(_, name)| name.to_owned())
+            .collect()
+    }
+
+    pub fn unknown_tool(&self, name: &str) -> UnknownTool {
+        let suggestions = self.suggest(name);
+        let hint = if suggestions.is_empty() {
+            String::new()
+        } else {
+            format!(" Did you mean: {}?", suggestions.join(", "))
+        };
+        UnknownTool {
+            name: name.to_owned(),
+            suggestions,
+            hint,
+        }
+    }
+
+    /// Runs tool `name` with `arguments`; every outcome but an unknown name is an envelope.
+    pub async fn call(
+        self: &Arc<Self>,
+        name: &str,
+        arguments: Option<Map<String, Value>>,
+        call: CallInfo,
+    ) -> Result<Envelope, UnknownTool> {
+        let Some(tool) = self.tools.get(name) else {
+            return Err(self.unknown_tool(name));
+        };
+        let arguments = Value::Object(arguments.unwrap_or_default());
+        let problems: Vec<String> = tool
+            .validator
+            .iter_errors(&arguments)
+            .map(|error| describe_violation(&error))
+            .collect();
+        if !problems.is_empty() {
+            return Ok(Envelope::failure(format!(
+                "Invalid arguments for '{name}': {}. Call get_tool_details with toolName '{name}' to see its parameters.",
+                problems.join("; ")
+            )));
+        }
+        let ctx = ToolContext {
+            call,
+            registry: Arc::clone(self),
+        };
+        let outcome = AssertUnwindSafe(tool.handler.call(&ctx, arguments))
+            .catch_unwind()
+            .await;
+        Ok(match outcome {
+            Ok(Ok(envelope)) => envelope,
+            Ok(Err(error)) => failure_envelope(error),
+            Err(panic) => {
+                let detail = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(tool = name, panic = %detail, "tool handler panicked");
+                Envelope::failure(format!(
+                    "Tool '{name}' failed with an internal error; nothing further was done. \
+                     The error was logged on the server; retry, and report it if it persists."
+                ))
+            }
+        })
+    }
+}
+
+fn failure_envelope(error: ToolError) -> Envelope {
+    match error {
+        ToolError::InvalidArguments(message) => Envelope::failure(message),
+        ToolError::Failed { message, tenant_id } => Envelope {
+            tenant_id,
+            ..Envelope::failure(message)
+        },
+        ToolError::Conflict {
+            message,
+            tenant_id,
+            entity,
+            current_rt_version,
+        } => Envelope {
+            tenant_id,
+            is_conflict: Some(true),
+            entity,
+            current_rt_version: Some(current_rt_version),
+            ..Envelope::failure(message)
+        },
+    }
+}
+
+/// One schema violation in words a person can act on, naming the parameter.
+fn describe_violation(error: &jsonschema::ValidationError<'_>) -> String {
+    let pointer = error.instance_path.to_string();
+    let parameter = pointer.trim_start_matches('/').replace('/', ".");
+    match &error.kind {
+        ValidationErrorKind::Required { property } => {
+            let property = property
+                .as_str()
+                .map_or_else(|| property.to_string(), str::to_owned);
+            if parameter.is_empty() {
+                format!("missing required parameter '{property}'")
+            } else {
+                format!("'{parameter}' is missing required field '{property}'")
+            }
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let names = unexpected
+                .iter()
+                .map(|name| format!("'{name}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if parameter.is_empty() {
+                format!("unknown parameter {names}")
+            } else {
+                format!("'{parameter}' has unknown field {names}")
+            }
+        }
+        _ if parameter.is_empty() => error.to_string(),
+        _ => format!("parameter '{parameter}': {error}"),
+    }
+}
+
+/// Collects tools and checks each one as it is added.
+pub struct ToolRegistryBuilder {
+    tools: BTreeMap<&'static str, RegisteredTool>,
+}
+
+impl fmt::Debug for ToolRegistryBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToolRegistryBuilder")
+            .field("tools", &self.tools.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl ToolRegistryBuilder {
+    /// Adds a tool; its name must be new and valid, its schema usable, its examples valid.
+    pub fn register<T: Tool>(mut self, tool: T) -> Result<Self, RegistryError> {
+        let spec = tool.spec();
+        let name = spec.name;
+        if !is_valid_tool_name(name) {
+            return Err(RegistryError::InvalidName(name.to_owned()));
+        }
+        if self.tools.contains_key(name) {
+            return Err(RegistryError::DuplicateTool(name.to_owned()));
+        }
+        let input_schema = schema::input_schema::<T::Params>();
+        let output_schema = schema::output_schema::<T::Output>();
+        let validator =
+            jsonschema::validator_for(&Value::Object(input_schema.clone())).map_err(|error| {
+                RegistryError::InvalidSchema {
+                    tool: name.to_owned(),
+                    reason: error.to_string(),
+                }
+            })?;
+        for (index, example) in spec.examples.iter().enumerate() {
+            if let Some(problem) = validator
+                .iter_errors(&example.parameters)
+                .map(|error| describe_violation(&error))
+                .next()
+            {
+                return Err(RegistryError::InvalidExample {
+                    tool: name.to_owned(),
+                    index,
+                    reason: problem,
+                });
+            }
+        }
+        let descriptor = ToolDescriptor {
+            spec,
+            input_schema,
+            output_schema,
+        };
+        self.tools.insert(
+            name,
+            RegisteredTool {
+                descriptor,
+                validator,
+                handler: Box::new(Typed(tool)),
+            },
+        );
+        Ok(self)
+    }
+
+    pub fn build(self) -> ToolRegistry {
+        ToolRegistry { tools: self.tools }
+    }
+}
+
+/// The characters MCP recommends for tool names (SEP-986), so no client rejects ours.
+fn is_valid_tool_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// A typed tool behind an object-safe interface.
+#[async_trait]
+trait ErasedTool: Send + Sync {
+    async fn call(&self, ctx: &ToolContext, arguments: Value) -> Result<Envelope, ToolError>;
+}
+
+struct Typed<T>(T);
+
+#[async_trait]
+impl<T: Tool> ErasedTool for Typed<T> {
+    async fn call(&self, ctx: &ToolContext, arguments: Value) -> Result<Envelope, ToolError> {
+        let name = self.0.spec().name;
+        // The schema check already passed; this catches what a schema cannot express.
+        let params: T::Params = serde_json::from_value(arguments).map_err(|error| {
+            ToolError::invalid(format!("Invalid arguments for '{name}': {error}."))
+        })?;
+        let success = self.0.run(ctx, params).await?;
+        let data = serde_json::to_value(&success.data).map_err(|error| {
+            ToolError::failed(format!(
+                "Tool '{name}' produced a result that could not be encoded: {error}"
+            ))
+        })?;
+        Ok(Envelope {
+            message: success.message,
+            tenant_id: success.tenant_id,
+            warnings: success.warnings,
+            ..Envelope::success(data)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

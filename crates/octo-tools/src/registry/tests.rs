@@ -1,0 +1,238 @@
+//! Registry behaviour: argument validation, error mapping, panic containment, name lookup.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::ToolRegistry;
+use crate::error::{RegistryError, ToolError};
+use crate::tool::{
+    Annotations, CallInfo, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
+
+/// A test tool whose behaviour is chosen by its `mode` argument.
+struct Probe;
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProbeParams {
+    mode: String,
+    count: Option<u32>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct ProbeOutput {
+    echoed_count: Option<u32>,
+}
+
+#[async_trait]
+impl Tool for Probe {
+    type Params = ProbeParams;
+    type Output = ProbeOutput;
+
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "probe_tool",
+            title: "Probe",
+            description: "Test tool. Second sentence.",
+            category: Category::ToolManagement,
+            annotations: Annotations::READ_ONLY,
+            examples: vec![ToolExample {
+                description: "ok",
+                parameters: json!({"mode": "ok"}),
+            }],
+            notes: vec![],
+        }
+    }
+
+    async fn run(
+        &self,
+        _: &ToolContext,
+        p: ProbeParams,
+    ) -> Result<Success<ProbeOutput>, ToolError> {
+        match p.mode.as_str() {
+            "ok" => Ok(Success::new(ProbeOutput {
+                echoed_count: p.count,
+            })
+            .message("fine")
+            .tenant("acme")),
+            "fail" => Err(ToolError::Failed {
+                message: "Tenant 'acme' not found".into(),
+                tenant_id: Some("acme".into()),
+            }),
+            "conflict" => Err(ToolError::Conflict {
+                message: "stale".into(),
+                tenant_id: None,
+                entity: Some(json!({"rtVersion": 4})),
+                current_rt_version: 4,
+            }),
+            _ => panic!("probe asked to panic"),
+        }
+    }
+}
+
+fn registry() -> Arc<ToolRegistry> {
+    let builder = ToolRegistry::builder()
+        .register(Probe)
+        .expect("probe registers");
+    let builder = crate::catalog::register(builder).expect("catalog registers");
+    Arc::new(builder.build())
+}
+
+fn args(value: Value) -> Option<Map<String, Value>> {
+    match value {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+async fn call(name: &str, arguments: Value) -> Value {
+    registry()
+        .call(name, args(arguments), CallInfo::default())
+        .await
+        .expect("tool exists")
+        .to_json()
+}
+
+#[tokio::test]
+async fn success_merges_data_message_and_tenant() {
+    let out = call("probe_tool", json!({"mode": "ok", "count": 3})).await;
+    assert_eq!(
+        out,
+        json!({"isSuccess": true, "message": "fine", "tenantId": "acme", "echoedCount": 3})
+    );
+}
+
+#[tokio::test]
+async fn missing_required_parameter_is_named() {
+    let out = call("probe_tool", json!({})).await;
+    assert_eq!(out["isSuccess"], json!(false));
+    let message = out["errorMessage"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("missing required parameter 'mode'"),
+        "{message}"
+    );
+    assert!(message.contains("get_tool_details"), "{message}");
+}
+
+#[tokio::test]
+async fn wrong_type_names_the_parameter() {
+    let out = call("probe_tool", json!({"mode": "ok", "count": "three"})).await;
+    let message = out["errorMessage"].as_str().unwrap_or_default();
+    assert!(message.contains("parameter 'count'"), "{message}");
+}
+
+#[tokio::test]
+async fn unknown_parameter_is_named() {
+    let out = call("probe_tool", json!({"mode": "ok", "cuont": 1})).await;
+    let message = out["errorMessage"].as_str().unwrap_or_default();
+    assert!(message.contains("unknown parameter 'cuont'"), "{message}");
+}
+
+#[tokio::test]
+async fn failure_keeps_the_tenant_it_resolved() {
+    let out = call("probe_tool", json!({"mode": "fail"})).await;
+    assert_eq!(
+        out,
+        json!({"isSuccess": false, "errorMessage": "Tenant 'acme' not found", "tenantId": "acme"})
+    );
+}
+
+#[tokio::test]
+async fn conflict_carries_entity_and_current_version() {
+    let out = call("probe_tool", json!({"mode": "conflict"})).await;
+    assert_eq!(out["isConflict"], json!(true));
+    assert_eq!(out["currentRtVersion"], json!(4));
+    assert_eq!(out["entity"], json!({"rtVersion": 4}));
+}
+
+#[tokio::test]
+async fn a_panicking_handler_becomes_an_envelope_error() {
+    let out = call("probe_tool", json!({"mode": "panic"})).await;
+    assert_eq!(out["isSuccess"], json!(false));
+    let message = out["errorMessage"].as_str().unwrap_or_default();
+    assert!(message.contains("internal error"), "{message}");
+    // The server stays usable after a panic.
+    let again = call("probe_tool", json!({"mode": "ok"})).await;
+    assert_eq!(again["isSuccess"], json!(true));
+}
+
+#[tokio::test]
+async fn unknown_tool_is_not_an_envelope_and_suggests_names() {
+    let error = registry()
+        .call("list_available_toolz", None, CallInfo::default())
+        .await
+        .expect_err("unknown tool");
+    assert_eq!(
+        error.suggestions.first().map(String::as_str),
+        Some("list_available_tools")
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("Unknown tool 'list_available_toolz'.")
+    );
+}
+
+#[test]
+fn duplicate_names_are_refused() {
+    let result = ToolRegistry::builder()
+        .register(Probe)
+        .and_then(|b| b.register(Probe));
+    assert!(matches!(result, Err(RegistryError::DuplicateTool(name)) if name == "probe_tool"));
+}
+
+/// A tool whose example does not match its own schema.
+struct BadExample;
+
+#[async_trait]
+impl Tool for BadExample {
+    type Params = ProbeParams;
+    type Output = ProbeOutput;
+
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            examples: vec![ToolExample {
+                description: "wrong",
+                parameters: json!({"count": 1}),
+            }],
+            name: "bad_example",
+            ..Probe.spec()
+        }
+    }
+
+    async fn run(
+        &self,
+        _: &ToolContext,
+        _: ProbeParams,
+    ) -> Result<Success<ProbeOutput>, ToolError> {
+        Err(ToolError::failed("unused"))
+    }
+}
+
+#[test]
+fn examples_must_match_the_schema() {
+    let result = ToolRegistry::builder().register(BadExample);
+    assert!(
+        matches!(&result, Err(RegistryError::InvalidExample { tool, .. }) if tool == "bad_example"),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn summary_is_the_first_sentence() {
+    let registry = registry();
+    let probe = registry.get("probe_tool").expect("registered");
+    assert_eq!(probe.summary(), "Test tool.");
+}
+
+#[test]
+fn the_standard_registry_builds() {
+    let registry = crate::standard_registry().expect("standard registry");
+    assert!(registry.get("list_available_tools").is_some());
+    assert!(registry.get("get_tool_details").is_some());
+}
