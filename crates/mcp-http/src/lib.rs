@@ -1,1 +1,18 @@
-//! mcp-http
+//! The OctoMesh MCP Services server: configuration, wiring, routes, health and shutdown.
+//!
+//! A library so that integration tests (and services embedding the server) can start it on any
+//! port; `main.rs` only parses flags, sets up logging and calls [`Server`].
+//!
+//! Modules:
+//! - [`config`]: flags, environment and the TOML file, merged into [`Settings`].
+//! - [`routes`]: the path router.
+//! - [`health`]: the probes' state.
+//! - [`server`]: the accept loop and graceful shutdown.
+
+pub mod config;
+pub mod health;
+pub mod routes;
+pub mod server;
+
+pub use config::{Cli, LogFormat, Settings};
+pub use server::{Server, StartupError, shutdown_signal};

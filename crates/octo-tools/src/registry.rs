@@ -107,11 +107,15 @@ impl ToolRegistry {
                 // A name that contains the query (or is contained by it) is a strong hint even
                 // when the edit distance is large, e.g. `tool_details` → `get_tool_details`.
                 let contains = candidate.contains(wanted.as_str()) || wanted.contains(candidate);
-                // So is one whose words include all of the query's: `list_tools`.
+                // So is one whose words start with each of the query's: `list_tool`.
                 let words_match = wanted
                     .split(['_', '-', '.'])
                     .filter(|word| !word.is_empty())
-                    .all(|word| candidate.split(['_', '-', '.']).any(|c| c == word));
+                    .all(|word| {
+                        candidate
+                            .split(['_', '-', '.'])
+                            .any(|c| c.starts_with(word))
+                    });
                 let boosted = if contains || words_match {
                     score.max(0.9)
                 } else {

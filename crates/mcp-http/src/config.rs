@@ -1,0 +1,280 @@
+//! Server configuration: flags, environment variables and an optional TOML file, in that order
+//! of precedence, over built-in defaults that start a working local server.
+//!
+//! | flag | environment | file key | default |
+//! |---|---|---|---|
+//! | `--config` | `OCTO_CONFIG` | — | none |
+//! | `--listen` | `OCTO_LISTEN` | `listen` | `127.0.0.1:8080` |
+//! | `--data-dir` | `OCTO_DATA_DIR` | `data_dir` | `./data` |
+//! | `--database-url` | `OCTO_DATABASE_URL` | `database_url` | `sqlite://<data-dir>/octomesh.db` |
+//! | `--log-format` | `OCTO_LOG_FORMAT` | `log_format` | `text` (`json` for log shippers) |
+//! | `--allowed-hosts` | `OCTO_ALLOWED_HOSTS` | `allowed_hosts` | `localhost,127.0.0.1,::1` |
+//! | `--allowed-origins` | `OCTO_ALLOWED_ORIGINS` | `allowed_origins` | `http(s)://localhost:*`, `127.0.0.1`, `[::1]` |
+//! | `--max-request-body-bytes` | `OCTO_MAX_REQUEST_BODY_BYTES` | `max_request_body_bytes` | 4 MiB |
+//! | `--session-idle-timeout-secs` | `OCTO_SESSION_IDLE_TIMEOUT_SECS` | `session_idle_timeout_secs` | 1800 |
+//! | `--max-sessions` | `OCTO_MAX_SESSIONS` | `max_sessions` | 10000 |
+//! | `--conformance-fixtures` | — | — | off (tests only) |
+//!
+//! Log verbosity follows `RUST_LOG` (default `info`). `docs/configuration.md` repeats this table.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use octo_mcp::McpConfig;
+use serde::Deserialize;
+
+/// Command-line flags (each also readable from its environment variable).
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcp-http",
+    version,
+    about = "OctoMesh MCP Services: an MCP server (Streamable HTTP) for the OctoMesh data platform."
+)]
+pub struct Cli {
+    /// TOML file with any of the settings below (flags and environment win over it).
+    #[arg(long, env = "OCTO_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "OCTO_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Folder for the embedded database and file transfers.
+    #[arg(long, env = "OCTO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://…` (embedded default) or `postgres://…` (production).
+    #[arg(long, env = "OCTO_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Log line format.
+    #[arg(long, env = "OCTO_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Accepted `Host` header values, comma-separated; `*` accepts any (behind a trusted proxy).
+    #[arg(long, env = "OCTO_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Accepted browser `Origin` values, comma-separated (`http://host:*` for any port; `*` any).
+    #[arg(long, env = "OCTO_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Option<Vec<String>>,
+    /// Largest accepted MCP request body in bytes.
+    #[arg(long, env = "OCTO_MAX_REQUEST_BODY_BYTES")]
+    pub max_request_body_bytes: Option<usize>,
+    /// Close MCP sessions idle for this many seconds.
+    #[arg(long, env = "OCTO_SESSION_IDLE_TIMEOUT_SECS")]
+    pub session_idle_timeout_secs: Option<u64>,
+    /// Maximum number of concurrent MCP sessions.
+    #[arg(long, env = "OCTO_MAX_SESSIONS")]
+    pub max_sessions: Option<usize>,
+    /// Serve the MCP conformance suite's fixture tools, resources and prompts (tests only).
+    #[arg(long)]
+    pub conformance_fixtures: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The optional configuration file; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub allowed_hosts: Option<Vec<String>>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub max_request_body_bytes: Option<usize>,
+    pub session_idle_timeout_secs: Option<u64>,
+    pub max_sessions: Option<usize>,
+}
+
+/// Settings after merging flags, environment, file and defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub log_format: LogFormat,
+    pub mcp: McpConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the configuration file {path} is not valid: {message}")]
+    ParseFile { path: PathBuf, message: String },
+    #[error(
+        "database URL '{0}' is not supported: use sqlite://<file> (embedded) or postgres://user@host:port/db"
+    )]
+    DatabaseUrl(String),
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Settings {
+    /// Merges `cli` (flags and environment) over the file it names over the defaults.
+    pub fn resolve(cli: Cli) -> Result<Self, ConfigError> {
+        let file = match &cli.config {
+            Some(path) => load_file(path)?,
+            None => FileConfig::default(),
+        };
+        let defaults = McpConfig::default();
+        let data_dir = cli
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = cli
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| default_database_url(&data_dir));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::DatabaseUrl(database_url));
+        }
+        let max_sessions = cli
+            .max_sessions
+            .or(file.max_sessions)
+            .unwrap_or(defaults.max_sessions);
+        let max_body = cli
+            .max_request_body_bytes
+            .or(file.max_request_body_bytes)
+            .unwrap_or(defaults.max_request_body_bytes);
+        let idle = cli
+            .session_idle_timeout_secs
+            .or(file.session_idle_timeout_secs)
+            .map(Duration::from_secs)
+            .unwrap_or(defaults.session_idle_timeout);
+        if max_sessions == 0 {
+            return Err(ConfigError::Zero("max_sessions"));
+        }
+        if max_body == 0 {
+            return Err(ConfigError::Zero("max_request_body_bytes"));
+        }
+        if idle.is_zero() {
+            return Err(ConfigError::Zero("session_idle_timeout_secs"));
+        }
+        let listen = cli.listen.or(file.listen).unwrap_or_else(default_listen);
+        let mcp = McpConfig {
+            allowed_hosts: cli
+                .allowed_hosts
+                .or(file.allowed_hosts)
+                .unwrap_or(defaults.allowed_hosts.clone()),
+            allowed_origins: cli
+                .allowed_origins
+                .or(file.allowed_origins)
+                .unwrap_or(defaults.allowed_origins.clone()),
+            max_request_body_bytes: max_body,
+            session_idle_timeout: idle,
+            max_sessions,
+            conformance_fixtures: cli.conformance_fixtures,
+            ..defaults
+        };
+        Ok(Self {
+            listen,
+            data_dir,
+            database_url,
+            log_format: cli.log_format.or(file.log_format).unwrap_or_default(),
+            mcp,
+        })
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}/octomesh.db", data_dir.display())
+}
+
+fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|error| ConfigError::ParseFile {
+        path: path.to_owned(),
+        message: error.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        let mut all = vec!["mcp-http"];
+        all.extend_from_slice(args);
+        Cli::parse_from(all)
+    }
+
+    #[test]
+    fn defaults_start_a_local_server_on_sqlite() {
+        let settings = Settings::resolve(cli(&[])).expect("defaults are valid");
+        assert_eq!(settings.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(settings.data_dir, PathBuf::from("data"));
+        assert_eq!(settings.database_url, "sqlite://data/octomesh.db");
+        assert!(!settings.mcp.conformance_fixtures);
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = std::env::temp_dir().join(format!("mcp-http-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("octo.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/octo\"\nmax_sessions = 5\n",
+        )
+        .expect("write config");
+        let path = file.display().to_string();
+        let settings = Settings::resolve(cli(&["--config", &path, "--listen", "127.0.0.1:9100"]))
+            .expect("valid");
+        assert_eq!(settings.listen.port(), 9100);
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/octo"));
+        assert_eq!(settings.database_url, "sqlite:///srv/octo/octomesh.db");
+        assert_eq!(settings.mcp.max_sessions, 5);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn unknown_file_keys_are_reported() {
+        let dir = std::env::temp_dir().join(format!("mcp-http-badcfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("octo.toml");
+        std::fs::write(&file, "lisen = \"127.0.0.1:9000\"\n").expect("write config");
+        let path = file.display().to_string();
+        let error = Settings::resolve(cli(&["--config", &path])).expect_err("typo is an error");
+        assert!(error.to_string().contains("lisen"), "{error}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn unsupported_database_urls_are_refused() {
+        let error =
+            Settings::resolve(cli(&["--database-url", "mysql://x"])).expect_err("unsupported");
+        assert!(error.to_string().contains("sqlite://"), "{error}");
+    }
+
+    #[test]
+    fn comma_separated_hosts() {
+        let settings =
+            Settings::resolve(cli(&["--allowed-hosts", "octo.example.com,localhost"])).expect("ok");
+        assert_eq!(
+            settings.mcp.allowed_hosts,
+            ["octo.example.com", "localhost"]
+        );
+    }
+}

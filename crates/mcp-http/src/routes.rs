@@ -1,0 +1,104 @@
+//! The HTTP router: which path goes where. Domain logic lives in the crates it routes to.
+//!
+//! - `/mcp`: the tenantless MCP endpoint.
+//! - `/{tenantId}/mcp`: the legacy endpoint; the path's tenant is the tools' fallback tenant.
+//! - `/health`, `/health/ready`, `/health/live`: probes.
+//! - anything else, the bare host included: 404 with a body naming the right paths.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use octo_ids::TenantId;
+use octo_mcp::{Body, McpEndpoint};
+use octo_tools::ToolRegistry;
+use serde_json::{Value, json};
+
+use crate::health::Health;
+
+/// Everything a request may need; shared by all connections.
+#[derive(Debug)]
+pub struct App {
+    pub endpoint: McpEndpoint,
+    pub registry: Arc<ToolRegistry>,
+    pub health: Health,
+    pub data_dir: std::path::PathBuf,
+}
+
+const NOT_FOUND_HINT: &str = "Not found. The MCP endpoint is /mcp (tenantless; pass tenantId to \
+    each tool) or /{tenantId}/mcp (legacy). Health probes: /health, /health/ready, /health/live.\n";
+
+pub async fn route(app: Arc<App>, request: Request<Incoming>) -> Response<Body> {
+    let path = request.uri().path().to_owned();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["mcp"] => app.endpoint.handle(request, None).await,
+        [tenant, "mcp"] if !tenant.is_empty() => match tenant.parse::<TenantId>() {
+            Ok(tenant) => app.endpoint.handle(request, Some(tenant.to_string())).await,
+            Err(error) => text(StatusCode::NOT_FOUND, format!("{error}\n{NOT_FOUND_HINT}")),
+        },
+        ["health"] => probe(&request, health_document(&app).await, StatusCode::OK),
+        ["health", "ready"] => {
+            if app.health.is_ready() {
+                probe(&request, json!({"status": "ready"}), StatusCode::OK)
+            } else {
+                probe(
+                    &request,
+                    json!({"status": "starting"}),
+                    StatusCode::SERVICE_UNAVAILABLE,
+                )
+            }
+        }
+        ["health", "live"] => probe(&request, json!({"status": "alive"}), StatusCode::OK),
+        _ => text(StatusCode::NOT_FOUND, NOT_FOUND_HINT.to_owned()),
+    }
+}
+
+async fn health_document(app: &App) -> Value {
+    let sessions = app.endpoint.session_count().await;
+    let data_dir_ok = app.data_dir.is_dir();
+    app.health.report(json!({
+        "mcp": {"status": "ok", "sessions": sessions},
+        "toolCatalog": {"status": "ok", "tools": app.registry.len()},
+        "dataDir": {
+            "status": if data_dir_ok { "ok" } else { "missing" },
+            "path": app.data_dir.display().to_string(),
+        },
+    }))
+}
+
+fn probe(request: &Request<Incoming>, body: Value, status: StatusCode) -> Response<Body> {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let mut response = text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Health probes answer GET and HEAD.\n".into(),
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+fn text(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body)).boxed());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
