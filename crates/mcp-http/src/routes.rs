@@ -10,7 +10,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
 use octo_ids::TenantId;
 use octo_mcp::{Body, McpEndpoint};
 use octo_tools::ToolRegistry;
@@ -30,7 +29,12 @@ pub struct App {
 const NOT_FOUND_HINT: &str = "Not found. The MCP endpoint is /mcp (tenantless; pass tenantId to \
     each tool) or /{tenantId}/mcp (legacy). Health probes: /health, /health/ready, /health/live.\n";
 
-pub async fn route(app: Arc<App>, request: Request<Incoming>) -> Response<Body> {
+/// Routes one request. Generic over the body so tests can drive it without a socket.
+pub async fn route<B>(app: Arc<App>, request: Request<B>) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
@@ -69,7 +73,7 @@ async fn health_document(app: &App) -> Value {
     }))
 }
 
-fn probe(request: &Request<Incoming>, body: Value, status: StatusCode) -> Response<Body> {
+fn probe<B>(request: &Request<B>, body: Value, status: StatusCode) -> Response<Body> {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let mut response = text(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -101,4 +105,65 @@ fn text(status: StatusCode, body: String) -> Response<Body> {
         header::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use octo_mcp::McpConfig;
+    use tokio_util::sync::CancellationToken;
+
+    fn app() -> Arc<App> {
+        let registry = Arc::new(octo_tools::standard_registry().expect("registry"));
+        Arc::new(App {
+            endpoint: McpEndpoint::new(
+                Arc::clone(&registry),
+                &McpConfig::default(),
+                CancellationToken::new(),
+            ),
+            registry,
+            health: Health::new(),
+            data_dir: std::env::temp_dir(),
+        })
+    }
+
+    fn get(path: &str) -> Request<Full<Bytes>> {
+        Request::get(path)
+            .body(Full::new(Bytes::new()))
+            .expect("request")
+    }
+
+    #[tokio::test]
+    async fn ready_is_503_until_start_up_finishes() {
+        let app = app();
+        let response = route(Arc::clone(&app), get("/health/ready")).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        app.health.set_ready();
+        let response = route(app, get("/health/ready")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn health_reports_starting_before_ready() {
+        let response = route(app(), get("/health")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let value: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(value["status"], json!("starting"));
+        assert_eq!(value["components"]["toolCatalog"]["tools"], json!(2));
+    }
+
+    #[tokio::test]
+    async fn probes_refuse_post() {
+        let request = Request::post("/health/live")
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let response = route(app(), request).await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    }
 }

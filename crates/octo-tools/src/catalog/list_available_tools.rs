@@ -121,9 +121,10 @@ impl Tool for ListAvailableTools {
         let message = match filter {
             Some(category) => format!("{} tool(s) in category '{category}'.", tools.len()),
             None => format!(
-                "{} tool(s) in {} categories.",
+                "{} tool(s) in {} categor{}.",
                 tools.len(),
-                categories.len()
+                categories.len(),
+                if categories.len() == 1 { "y" } else { "ies" }
             ),
         };
         Ok(Success::new(ListAvailableToolsOutput {

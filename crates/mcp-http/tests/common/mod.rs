@@ -1,0 +1,215 @@
+//! Test support: a real server on a free loopback port and a minimal JSON-RPC-over-HTTP client.
+#![allow(dead_code)] // Each test binary uses a different subset.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use mcp_http::{Cli, Server, Settings};
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+pub const ACCEPT: &str = "application/json, text/event-stream";
+pub const VERSION: &str = "2025-11-25";
+
+/// A running server; stops when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    shutdown: CancellationToken,
+    data_dir: PathBuf,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        std::fs::remove_dir_all(&self.data_dir).ok();
+    }
+}
+
+/// Starts a server with extra command-line flags on 127.0.0.1, port chosen by the OS.
+pub async fn start(extra: &[&str]) -> TestServer {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let data_dir = std::env::temp_dir().join(format!(
+        "mcp-http-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let data = data_dir.display().to_string();
+    let mut args = vec!["mcp-http", "--listen", "127.0.0.1:0", "--data-dir", &data];
+    args.extend_from_slice(extra);
+    let settings = Settings::resolve(Cli::parse_from(args)).expect("valid settings");
+    let shutdown = CancellationToken::new();
+    let server = Server::bind(&settings, shutdown.clone())
+        .await
+        .expect("server binds");
+    let addr = server.local_addr().expect("bound address");
+    tokio::spawn(server.serve());
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client");
+    let server = TestServer {
+        addr,
+        client,
+        shutdown,
+        data_dir,
+    };
+    server.wait_ready().await;
+    server
+}
+
+/// What one HTTP exchange returned; `messages` are the JSON-RPC messages in the body (plain JSON
+/// or SSE `data:` lines).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub messages: Vec<Value>,
+}
+
+impl Reply {
+    /// The message answering request `id`.
+    pub fn response(&self, id: i64) -> &Value {
+        self.messages
+            .iter()
+            .find(|m| m["id"] == json!(id))
+            .unwrap_or_else(|| panic!("no response with id {id} in {}", self.text))
+    }
+
+    pub fn session_id(&self) -> Option<String> {
+        self.headers
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..100 {
+            if let Ok(response) = self.client.get(self.url("/health/ready")).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("server did not become ready");
+    }
+
+    /// POSTs `body` to `path` with the headers an MCP client sends.
+    pub async fn post(&self, path: &str, session: Option<&str>, body: Value) -> Reply {
+        self.post_raw(path, session, body.to_string(), &[]).await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        session: Option<&str>,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .header("accept", ACCEPT)
+            .body(body);
+        if let Some(session) = session {
+            request = request
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", VERSION);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
+    /// Runs the initialize handshake on `path` and returns the session id.
+    pub async fn initialize(&self, path: &str) -> String {
+        let reply = self
+            .post(
+                path,
+                None,
+                json!({
+                    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                    "params": {
+                        "protocolVersion": VERSION,
+                        "capabilities": {},
+                        "clientInfo": {"name": "mcp-http-tests", "version": "1.0"}
+                    }
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "initialize failed: {}", reply.text);
+        let session = reply
+            .session_id()
+            .expect("initialize returns Mcp-Session-Id");
+        let ack = self
+            .post(
+                path,
+                Some(&session),
+                json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+            )
+            .await;
+        assert_eq!(ack.status, 202, "initialized notification: {}", ack.text);
+        session
+    }
+
+    /// Calls a tool in a session and returns the JSON-RPC response message.
+    pub async fn call_tool(
+        &self,
+        path: &str,
+        session: &str,
+        name: &str,
+        arguments: Value,
+    ) -> Value {
+        let reply = self
+            .post(
+                path,
+                Some(session),
+                json!({
+                    "jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                    "params": {"name": name, "arguments": arguments}
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "tools/call: {}", reply.text);
+        reply.response(7).clone()
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> Reply {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let messages = parse_messages(&text);
+    Reply {
+        status,
+        headers,
+        text,
+        messages,
+    }
+}
+
+fn parse_messages(text: &str) -> Vec<Value> {
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        return match value {
+            Value::Array(items) => items,
+            other => vec![other],
+        };
+    }
+    text.lines()
+        .filter_map(|line| line.strip_prefix("data:"))
+        .filter_map(|data| serde_json::from_str::<Value>(data.trim()).ok())
+        .collect()
+}
