@@ -11,11 +11,13 @@
 //! - [`registry`]: [`ToolRegistry`], which validates arguments against the schema, runs the handler
 //!   and turns every failure (panics included) into an envelope.
 //! - [`schema`]: JSON Schema generation for parameters and envelopes.
+//! - [`reference`]: the Markdown tool reference (`docs/tools.md`).
 //! - [`catalog`]: the catalogue tools themselves (`list_available_tools`, `get_tool_details`).
 
 pub mod catalog;
 pub mod envelope;
 pub mod error;
+pub mod reference;
 pub mod registry;
 pub mod schema;
 pub mod tool;
