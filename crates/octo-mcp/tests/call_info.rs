@@ -42,6 +42,7 @@ impl Tool for Introspect {
             annotations: Annotations::READ_ONLY,
             examples: vec![],
             notes: vec![],
+            confirmation: None,
         }
     }
 

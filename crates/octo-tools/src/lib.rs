@@ -26,8 +26,8 @@ pub use envelope::Envelope;
 pub use error::{RegistryError, ToolError};
 pub use registry::{ToolDescriptor, ToolRegistry, ToolRegistryBuilder, UnknownTool};
 pub use tool::{
-    Annotations, CallInfo, Category, NoParams, Progress, ProgressSink, Success, Tool, ToolContext,
-    ToolExample, ToolSpec,
+    Annotations, CallInfo, Category, ConfirmTarget, Confirmation, NoParams, Progress, ProgressSink,
+    Success, Tool, ToolContext, ToolExample, ToolSpec,
 };
 
 /// The registry an OctoMesh MCP server serves: every tool this build provides.

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use crate::envelope::Envelope;
 use crate::error::{RegistryError, ToolError};
 use crate::schema;
-use crate::tool::{CallInfo, Tool, ToolContext, ToolSpec};
+use crate::tool::{CallInfo, ConfirmTarget, Confirmation, Tool, ToolContext, ToolSpec};
 
 /// A tool as clients see it: its spec and both schemas.
 #[derive(Debug, Clone)]
@@ -169,6 +169,11 @@ impl ToolRegistry {
                 problems.join("; ")
             )));
         }
+        if let Some(confirmation) = &tool.descriptor.spec.confirmation
+            && arguments.get("confirm") != Some(&Value::Bool(true))
+        {
+            return Ok(Envelope::failure(refusal(confirmation, &arguments, &call)));
+        }
         let ctx = ToolContext {
             call,
             registry: Arc::clone(self),
@@ -193,6 +198,30 @@ impl ToolRegistry {
             }
         })
     }
+}
+
+/// The one refusal every destructive tool gives without `confirm: true`; there is no override,
+/// so each destructive call needs its own consent.
+fn refusal(confirmation: &Confirmation, arguments: &Value, call: &CallInfo) -> String {
+    let target = match confirmation.target {
+        ConfirmTarget::Fixed(name) => name.to_owned(),
+        ConfirmTarget::Parameter(parameter) => {
+            let given = arguments
+                .get(parameter)
+                .and_then(Value::as_str)
+                .filter(|value| !value.trim().is_empty())
+                .map(str::to_owned);
+            let fallback = (parameter == "tenantId")
+                .then(|| call.url_tenant.clone())
+                .flatten();
+            format!("'{}'", given.or(fallback).unwrap_or_default())
+        }
+    };
+    format!(
+        "Refusing to {} {target} without confirm=true. This cannot be undone: ask the user for \
+         explicit consent, then call again with confirm: true.",
+        confirmation.verb
+    )
 }
 
 fn failure_envelope(error: ToolError) -> Envelope {
@@ -274,6 +303,7 @@ impl ToolRegistryBuilder {
             return Err(RegistryError::DuplicateTool(name.to_owned()));
         }
         let input_schema = schema::input_schema::<T::Params>();
+        check_confirmation(&spec, &input_schema)?;
         let output_schema = schema::output_schema::<T::Output>();
         let validator =
             jsonschema::validator_for(&Value::Object(input_schema.clone())).map_err(|error| {
@@ -314,6 +344,26 @@ impl ToolRegistryBuilder {
     pub fn build(self) -> ToolRegistry {
         ToolRegistry { tools: self.tools }
     }
+}
+
+/// A destructive tool must declare its confirmation and take a boolean `confirm`, and only
+/// destructive tools may: the guard and the annotation must never disagree.
+fn check_confirmation(spec: &ToolSpec, schema: &Map<String, Value>) -> Result<(), RegistryError> {
+    let destructive = spec.annotations.destructive;
+    let has_confirm = schema
+        .get("properties")
+        .and_then(|p| p.get("confirm"))
+        .is_some();
+    let problem = match (destructive, spec.confirmation.is_some(), has_confirm) {
+        (true, true, true) | (false, false, _) => return Ok(()),
+        (true, false, _) => "it is destructive but declares no confirmation",
+        (true, true, false) => "it is destructive but has no 'confirm' parameter",
+        (false, true, _) => "it declares a confirmation but is not annotated destructive",
+    };
+    Err(RegistryError::InvalidSchema {
+        tool: spec.name.to_owned(),
+        reason: problem.to_owned(),
+    })
 }
 
 /// The characters MCP recommends for tool names (SEP-986), so no client rejects ours.

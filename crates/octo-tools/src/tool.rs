@@ -46,6 +46,25 @@ pub struct ToolSpec {
     pub examples: Vec<ToolExample>,
     /// Caveats an assistant should know before calling (shown by `get_tool_details`).
     pub notes: Vec<&'static str>,
+    /// Set for destructive tools: the registry refuses to run them without `confirm: true`.
+    pub confirmation: Option<Confirmation>,
+}
+
+/// How a destructive tool names what it is about to do, for the refusal message
+/// `Refusing to <verb> '<target>' without confirm=true.`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Confirmation {
+    pub verb: &'static str,
+    pub target: ConfirmTarget,
+}
+
+/// Where the refusal message takes the name of the thing at stake from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmTarget {
+    /// The value of this parameter (quoted); for `tenantId`, the URL tenant when it is absent.
+    Parameter(&'static str),
+    /// A fixed name, written without quotes (`disable Stream Data`).
+    Fixed(&'static str),
 }
 
 /// MCP tool annotations; hints to the client, so they must match what the tool really does.

@@ -95,6 +95,7 @@ impl Tool for GetToolDetails {
                 parameters: json!({"toolName": "list_available_tools"}),
             }],
             notes: vec!["Needs no login and no tenant."],
+            confirmation: None,
         }
     }
 

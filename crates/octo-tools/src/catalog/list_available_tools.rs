@@ -73,6 +73,7 @@ impl Tool for ListAvailableTools {
                 },
             ],
             notes: vec!["Needs no login and no tenant."],
+            confirmation: None,
         }
     }
 

@@ -46,6 +46,7 @@ impl Tool for Probe {
                 parameters: json!({"mode": "ok"}),
             }],
             notes: vec![],
+            confirmation: None,
         }
     }
 
@@ -235,4 +236,127 @@ fn the_standard_registry_builds() {
     let registry = crate::standard_registry().expect("standard registry");
     assert!(registry.get("list_available_tools").is_some());
     assert!(registry.get("get_tool_details").is_some());
+}
+
+/// A destructive test tool guarded by the shared confirmation check.
+struct Wipe;
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+struct WipeParams {
+    tenant_id: Option<String>,
+    #[serde(default)]
+    confirm: bool,
+}
+
+#[async_trait]
+impl Tool for Wipe {
+    type Params = WipeParams;
+    type Output = ProbeOutput;
+
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "wipe_tenant",
+            annotations: Annotations::DESTRUCTIVE,
+            examples: vec![],
+            confirmation: Some(crate::Confirmation {
+                verb: "wipe",
+                target: crate::ConfirmTarget::Parameter("tenantId"),
+            }),
+            ..Probe.spec()
+        }
+    }
+
+    async fn run(&self, _: &ToolContext, p: WipeParams) -> Result<Success<ProbeOutput>, ToolError> {
+        assert!(p.confirm, "the guard must run before the handler");
+        Ok(Success::new(ProbeOutput { echoed_count: None }).message("wiped"))
+    }
+}
+
+fn guarded() -> Arc<ToolRegistry> {
+    Arc::new(
+        ToolRegistry::builder()
+            .register(Wipe)
+            .expect("wipe registers")
+            .build(),
+    )
+}
+
+#[tokio::test]
+async fn destructive_tools_refuse_without_confirm() {
+    for arguments in [
+        json!({"tenantId": "acme"}),
+        json!({"tenantId": "acme", "confirm": false}),
+    ] {
+        let out = guarded()
+            .call("wipe_tenant", args(arguments), CallInfo::default())
+            .await
+            .expect("exists")
+            .to_json();
+        assert_eq!(out["isSuccess"], json!(false));
+        let message = out["errorMessage"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("Refusing to wipe 'acme' without confirm=true."),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn destructive_tools_run_with_confirm_true() {
+    let out = guarded()
+        .call(
+            "wipe_tenant",
+            args(json!({"tenantId": "acme", "confirm": true})),
+            CallInfo::default(),
+        )
+        .await
+        .expect("exists")
+        .to_json();
+    assert_eq!(out["isSuccess"], json!(true), "{out}");
+}
+
+#[tokio::test]
+async fn the_refusal_names_the_url_tenant_when_no_parameter_is_given() {
+    let call = CallInfo {
+        url_tenant: Some("plant7".into()),
+        ..CallInfo::default()
+    };
+    let out = guarded()
+        .call("wipe_tenant", args(json!({})), call)
+        .await
+        .expect("exists")
+        .to_json();
+    let message = out["errorMessage"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("Refusing to wipe 'plant7'"),
+        "{message}"
+    );
+}
+
+#[test]
+fn destructive_without_confirmation_is_a_registry_error() {
+    struct Unguarded;
+    #[async_trait]
+    impl Tool for Unguarded {
+        type Params = WipeParams;
+        type Output = ProbeOutput;
+        fn spec(&self) -> ToolSpec {
+            ToolSpec {
+                name: "unguarded",
+                confirmation: None,
+                ..Wipe.spec()
+            }
+        }
+        async fn run(
+            &self,
+            _: &ToolContext,
+            _: WipeParams,
+        ) -> Result<Success<ProbeOutput>, ToolError> {
+            Err(ToolError::failed("unused"))
+        }
+    }
+    let result = ToolRegistry::builder().register(Unguarded);
+    assert!(matches!(result, Err(RegistryError::InvalidSchema { .. })));
 }
