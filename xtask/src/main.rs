@@ -1,2 +1,47 @@
-//! xtask
-fn main() {}
+//! `cargo xtask`: the project's automation, run through the alias in `.cargo/config.toml`.
+//!
+//! `cargo xtask test` is what CI runs (`.ci/run`): formatting, lints, the workspace tests,
+//! then the real server binary checked by external MCP clients. See `test.rs` for the stages.
+
+mod command;
+mod node;
+mod python;
+mod server;
+mod test;
+mod workspace;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "xtask",
+    bin_name = "cargo xtask",
+    about = "Project automation for OctoMesh MCP Services"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every check CI runs: fmt, clippy, tests, then the server against external clients.
+    Test(test::TestArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Test(args) => test::run(&args),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("xtask: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
