@@ -5,9 +5,12 @@
 
 mod command;
 mod node;
+mod postgres;
 mod python;
 mod server;
 mod test;
+#[cfg(test)]
+mod tidy;
 mod workspace;
 
 use std::process::ExitCode;

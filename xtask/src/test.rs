@@ -237,8 +237,10 @@ impl Run {
             println!("cargo-nextest is not installed; using cargo test");
             cmd.args(["test", "--workspace"]);
         }
-        // Environment for tests that need services go here, e.g. the PostgreSQL URL for
-        // the data-layer tests (OCTO_TEST_POSTGRES_URL) once they exist.
+        // The store's conformance suite runs against PostgreSQL as well as SQLite.
+        let postgres = crate::postgres::test_url();
+        crate::postgres::ensure_running(&postgres)?;
+        cmd.env("OCTO_TEST_POSTGRES_URL", postgres);
         command::run(&mut cmd)
     }
 

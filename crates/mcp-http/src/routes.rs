@@ -22,6 +22,7 @@ use crate::health::Health;
 pub struct App {
     pub endpoint: McpEndpoint,
     pub registry: Arc<ToolRegistry>,
+    pub platform: octo_tools::Platform,
     pub health: Health,
     pub data_dir: std::path::PathBuf,
 }
@@ -63,8 +64,18 @@ where
 async fn health_document(app: &App) -> Value {
     let sessions = app.endpoint.session_count().await;
     let data_dir_ok = app.data_dir.is_dir();
+    let store = app.platform.store();
+    let store_status = match store.ping().await {
+        Ok(()) => json!({"status": "ok", "backend": store.backend().to_string()}),
+        Err(error) => json!({
+            "status": "unavailable",
+            "backend": store.backend().to_string(),
+            "error": error.to_string(),
+        }),
+    };
     app.health.report(json!({
         "mcp": {"status": "ok", "sessions": sessions},
+        "store": store_status,
         "toolCatalog": {"status": "ok", "tools": app.registry.len()},
         "dataDir": {
             "status": if data_dir_ok { "ok" } else { "missing" },
@@ -113,9 +124,11 @@ mod tests {
     use octo_mcp::McpConfig;
     use tokio_util::sync::CancellationToken;
 
-    fn app() -> Arc<App> {
-        let registry = Arc::new(octo_tools::standard_registry().expect("registry"));
+    async fn app() -> Arc<App> {
+        let platform = octo_tools::test_platform().await;
+        let registry = Arc::new(octo_tools::standard_registry(&platform).expect("registry"));
         Arc::new(App {
+            platform,
             endpoint: McpEndpoint::new(
                 Arc::clone(&registry),
                 &McpConfig::default(),
@@ -135,7 +148,7 @@ mod tests {
 
     #[tokio::test]
     async fn ready_is_503_until_start_up_finishes() {
-        let app = app();
+        let app = app().await;
         let response = route(Arc::clone(&app), get("/health/ready")).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         app.health.set_ready();
@@ -145,7 +158,7 @@ mod tests {
 
     #[tokio::test]
     async fn health_reports_starting_before_ready() {
-        let response = route(app(), get("/health")).await;
+        let response = route(app().await, get("/health")).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body = response
             .into_body()
@@ -155,7 +168,8 @@ mod tests {
             .to_bytes();
         let value: Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(value["status"], json!("starting"));
-        assert_eq!(value["components"]["toolCatalog"]["tools"], json!(2));
+        assert!(value["components"]["toolCatalog"]["tools"].as_u64() >= Some(2));
+        assert_eq!(value["components"]["store"]["status"], json!("ok"));
     }
 
     #[tokio::test]
@@ -163,7 +177,7 @@ mod tests {
         let request = Request::post("/health/live")
             .body(Full::new(Bytes::new()))
             .expect("request");
-        let response = route(app(), request).await;
+        let response = route(app().await, request).await;
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     }
 }

@@ -37,6 +37,10 @@ pub enum StartupError {
     },
     #[error("the tool catalogue is inconsistent: {0}")]
     Registry(#[from] octo_tools::RegistryError),
+    #[error("cannot open the store: {0}")]
+    Store(#[from] octo_store::StoreError),
+    #[error("cannot prepare the tenants: {0}")]
+    Tenancy(#[from] octo_tenancy::TenancyError),
 }
 
 /// A server that is bound and ready to serve.
@@ -57,7 +61,9 @@ impl Server {
             path: settings.data_dir.clone(),
             source,
         })?;
-        let registry = Arc::new(octo_tools::standard_registry()?);
+        let store = octo_store::open(&settings.database_url).await?;
+        let platform = octo_tools::Platform::start(store).await?;
+        let registry = Arc::new(octo_tools::standard_registry(&platform)?);
         let endpoint =
             McpEndpoint::new(Arc::clone(&registry), &settings.mcp, shutdown.child_token());
         let listener =
@@ -70,6 +76,7 @@ impl Server {
         let app = Arc::new(App {
             endpoint,
             registry,
+            platform,
             health: Health::new(),
             data_dir: settings.data_dir.clone(),
         });

@@ -47,7 +47,7 @@ async fn health_probes_answer() {
         .await
         .expect("json");
     assert_eq!(health["status"], "ok");
-    for component in ["mcp", "toolCatalog", "dataDir"] {
+    for component in ["mcp", "toolCatalog", "dataDir", "store"] {
         assert_eq!(health["components"][component]["status"], "ok", "{health}");
     }
     for path in ["/health/ready", "/health/live"] {

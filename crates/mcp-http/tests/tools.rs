@@ -47,7 +47,20 @@ async fn tools_list_has_output_schemas_and_annotations() {
             json!(["isSuccess"]),
             "{tool}"
         );
-        assert_eq!(tool["annotations"]["readOnlyHint"], json!(true), "{tool}");
+        let name = tool["name"].as_str().unwrap_or_default();
+        let read_only = name.starts_with("get_") || name.starts_with("list_");
+        assert_eq!(
+            tool["annotations"]["readOnlyHint"],
+            json!(read_only),
+            "{tool}"
+        );
+        let destructive = tool["annotations"]["destructiveHint"] == json!(true);
+        // Destructive tools take the confirmation the shared guard checks.
+        assert_eq!(
+            destructive,
+            tool["inputSchema"]["properties"].get("confirm").is_some(),
+            "{tool}"
+        );
     }
 }
 

@@ -13,13 +13,17 @@
 //! - [`schema`]: JSON Schema generation for parameters and envelopes.
 //! - [`reference`]: the Markdown tool reference (`docs/tools.md`).
 //! - [`catalog`]: the catalogue tools themselves (`list_available_tools`, `get_tool_details`).
+//! - [`platform`]: [`Platform`], the services tools act on, and tenant resolution for tools.
+//! - [`tenants`]: the tenant tools (`get_tenants`, `create_tenant`, `delete_tenant`, …).
 
 pub mod catalog;
 pub mod envelope;
 pub mod error;
+pub mod platform;
 pub mod reference;
 pub mod registry;
 pub mod schema;
+pub mod tenants;
 pub mod tool;
 
 pub use envelope::Envelope;
@@ -30,11 +34,25 @@ pub use tool::{
     Success, Tool, ToolContext, ToolExample, ToolSpec,
 };
 
-/// The registry an OctoMesh MCP server serves: every tool this build provides.
-///
-/// Later domain crates add their tools here; the binary only calls this.
-pub fn standard_registry() -> Result<ToolRegistry, RegistryError> {
+pub use platform::Platform;
+
+/// The registry an OctoMesh MCP server serves: every tool this build provides, wired to
+/// `platform`. The binary only calls this.
+pub fn standard_registry(platform: &Platform) -> Result<ToolRegistry, RegistryError> {
     let builder = ToolRegistry::builder();
     let builder = catalog::register(builder)?;
+    let builder = tenants::register(builder, platform)?;
     Ok(builder.build())
+}
+
+/// A platform on a fresh in-memory SQLite store, for tests of this and other crates.
+pub async fn test_platform() -> Platform {
+    let store = match octo_store::open("sqlite::memory:").await {
+        Ok(store) => store,
+        Err(error) => panic!("in-memory store: {error}"),
+    };
+    match Platform::start(store).await {
+        Ok(platform) => platform,
+        Err(error) => panic!("platform: {error}"),
+    }
 }

@@ -205,23 +205,30 @@ impl ToolRegistry {
 fn refusal(confirmation: &Confirmation, arguments: &Value, call: &CallInfo) -> String {
     let target = match confirmation.target {
         ConfirmTarget::Fixed(name) => name.to_owned(),
-        ConfirmTarget::Parameter(parameter) => {
-            let given = arguments
-                .get(parameter)
-                .and_then(Value::as_str)
-                .filter(|value| !value.trim().is_empty())
-                .map(str::to_owned);
-            let fallback = (parameter == "tenantId")
-                .then(|| call.url_tenant.clone())
-                .flatten();
-            format!("'{}'", given.or(fallback).unwrap_or_default())
-        }
+        ConfirmTarget::Parameter(parameter) => quoted_target(&[parameter], arguments, call),
+        ConfirmTarget::FirstOf(parameters) => quoted_target(parameters, arguments, call),
     };
     format!(
         "Refusing to {} {target} without confirm=true. This cannot be undone: ask the user for \
          explicit consent, then call again with confirm: true.",
         confirmation.verb
     )
+}
+
+/// The first given parameter's value, quoted; a missing `tenantId` falls back to the URL tenant.
+fn quoted_target(parameters: &[&str], arguments: &Value, call: &CallInfo) -> String {
+    let given = parameters.iter().find_map(|parameter| {
+        arguments
+            .get(*parameter)
+            .and_then(Value::as_str)
+            .filter(|value| !value.trim().is_empty())
+            .map(str::to_owned)
+    });
+    let fallback = parameters
+        .contains(&"tenantId")
+        .then(|| call.url_tenant.clone())
+        .flatten();
+    format!("'{}'", given.or(fallback).unwrap_or_default())
 }
 
 fn failure_envelope(error: ToolError) -> Envelope {

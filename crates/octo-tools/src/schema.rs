@@ -26,7 +26,38 @@ pub fn input_schema<T: JsonSchema>() -> Map<String, Value> {
     object
         .entry("properties")
         .or_insert_with(|| Value::Object(Map::new()));
+    strip_rust_formats(&mut object);
     object
+}
+
+/// schemars describes Rust integer widths as `format: "uint64"` and the like; those are not JSON
+/// Schema formats, and validators in clients warn about every one of them. The `minimum` that
+/// schemars also writes keeps the useful part (non-negative).
+fn strip_rust_formats(object: &mut Map<String, Value>) {
+    const RUST_FORMATS: &[&str] = &[
+        "uint", "uint8", "uint16", "uint32", "uint64", "uint128", "int", "int8", "int16", "int32",
+        "int64", "int128", "float", "double",
+    ];
+    if object
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(|format| RUST_FORMATS.contains(&format))
+    {
+        object.remove("format");
+    }
+    for value in object.values_mut() {
+        match value {
+            Value::Object(child) => strip_rust_formats(child),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::Object(child) = item {
+                        strip_rust_formats(child);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The schema of a tool's envelope with its data fields (what the server serializes).
@@ -58,6 +89,7 @@ pub fn output_schema<T: JsonSchema>() -> Map<String, Value> {
     if let Some(defs) = data.get("$defs") {
         out.insert("$defs".into(), defs.clone());
     }
+    strip_rust_formats(&mut out);
     out
 }
 
@@ -213,6 +245,19 @@ mod tests {
         assert!(!parameters[1].required);
         assert_eq!(parameters[2].kind, "array");
         assert_eq!(parameters[3].kind, "string");
+    }
+
+    #[test]
+    fn rust_integer_formats_are_dropped() {
+        #[derive(Serialize, JsonSchema)]
+        struct Counts {
+            total: usize,
+            when: String,
+        }
+        let schema = Value::Object(output_schema::<Counts>());
+        let text = schema.to_string();
+        assert!(!text.contains("\"uint"), "{text}");
+        assert_eq!(schema["properties"]["total"]["minimum"], json!(0));
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub struct Confirmation {
 pub enum ConfirmTarget {
     /// The value of this parameter (quoted); for `tenantId`, the URL tenant when it is absent.
     Parameter(&'static str),
+    /// The first of these parameters that is given (quoted), e.g. `childTenantId` then `tenantId`.
+    FirstOf(&'static [&'static str]),
     /// A fixed name, written without quotes (`disable Stream Data`).
     Fixed(&'static str),
 }

@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-#[test]
-fn docs_tools_md_is_up_to_date() {
-    let registry = octo_tools::standard_registry().expect("registry builds");
+#[tokio::test]
+async fn docs_tools_md_is_up_to_date() {
+    let platform = octo_tools::test_platform().await;
+    let registry = octo_tools::standard_registry(&platform).expect("registry builds");
     let expected = octo_tools::reference::markdown(&registry);
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/tools.md");
     let actual = std::fs::read_to_string(&path).unwrap_or_default();

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use crate::tool::CallInfo;
 
 async fn call(name: &str, arguments: Value) -> Value {
-    let registry = Arc::new(crate::standard_registry().expect("registry"));
+    let platform = crate::test_platform().await;
+    let registry = Arc::new(crate::standard_registry(&platform).expect("registry"));
     let Value::Object(arguments) = arguments else {
         panic!("arguments must be an object")
     };

@@ -231,9 +231,10 @@ fn summary_is_the_first_sentence() {
     assert_eq!(probe.summary(), "Test tool.");
 }
 
-#[test]
-fn the_standard_registry_builds() {
-    let registry = crate::standard_registry().expect("standard registry");
+#[tokio::test]
+async fn the_standard_registry_builds() {
+    let platform = crate::test_platform().await;
+    let registry = crate::standard_registry(&platform).expect("standard registry");
     assert!(registry.get("list_available_tools").is_some());
     assert!(registry.get("get_tool_details").is_some());
 }

@@ -1,0 +1,81 @@
+//! OctoMesh persistence behind one async trait, [`Store`], with two
+//! backends: SQLite (embedded, the default) and PostgreSQL (production).
+//!
+//! [`open`] picks the backend by URL scheme and brings the schema up to date
+//! (versioned migrations embedded in the binary):
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), octo_store::StoreError> {
+//! let store = octo_store::open("sqlite://data/octomesh.db").await?;
+//! let tenants = store.list_tenants().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every table is keyed by tenant first, so PostgreSQL can later distribute
+//! it by tenant. The store holds tenants, Construction Kit models, import
+//! jobs, runtime entities and associations.
+//!
+//! Modules:
+//!
+//! - [`store`]: the [`Store`] trait and [`Backend`].
+//! - [`error`]: [`StoreError`], the crate's single error type.
+//! - [`tenant`]: [`TenantRecord`], [`CleanReport`].
+//! - [`ck_model`]: [`StoredCkModel`], [`CkModelState`].
+//! - [`job`]: [`ImportJob`], [`JobState`].
+//! - [`entity`]: [`RtEntity`], [`WriteOutcome`].
+//! - [`association`]: [`Association`], [`Direction`].
+//! - [`sql_store`]: [`SqlStore`], the implementation shared by both backends.
+//! - [`sqlite`]: [`SqliteStore`]: opening a SQLite file.
+//! - [`postgres`]: [`PostgresStore`]: connecting to PostgreSQL.
+//! - [`url`]: choosing the backend from a URL; [`url::redact`].
+//! - `column` (private): parsing stored values back, reporting corruption.
+//! - `timestamp` (private): how timestamps are bound on each backend.
+
+pub mod association;
+pub mod ck_model;
+mod column;
+pub mod entity;
+pub mod error;
+pub mod job;
+pub mod postgres;
+pub mod sql_store;
+pub mod sqlite;
+pub mod store;
+pub mod tenant;
+mod timestamp;
+pub mod url;
+
+use std::sync::Arc;
+
+pub use association::{Association, Direction};
+pub use ck_model::{CkModelState, StoredCkModel};
+pub use entity::{RtEntity, WriteOutcome};
+pub use error::StoreError;
+pub use job::{ImportJob, JobState};
+pub use postgres::PostgresStore;
+pub use sql_store::SqlStore;
+pub use sqlite::SqliteStore;
+pub use store::{Backend, Store};
+pub use tenant::{CleanReport, TenantRecord};
+
+/// Opens the store at `url` and brings its schema up to date:
+///
+/// - `sqlite://path` (relative or, with a third slash, absolute; the file
+///   and its folder are created if missing) or `sqlite::memory:`;
+/// - `postgres://…` or `postgresql://…`.
+///
+/// # Errors
+/// [`StoreError::InvalidUrl`] for another scheme, otherwise as
+/// [`SqliteStore::open`] and [`PostgresStore::connect`].
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let store: Arc<dyn Store> = match url::classify(url)? {
+        url::DatabaseUrl::Sqlite(url) => Arc::new(SqliteStore::open(url).await?),
+        url::DatabaseUrl::Postgres(url) => Arc::new(PostgresStore::connect(url).await?),
+    };
+    tracing::info!(
+        backend = %store.backend(),
+        url = %url::redact(url),
+        "store opened"
+    );
+    Ok(store)
+}

@@ -1,0 +1,75 @@
+//! The production backend: [`PostgresStore`] on a PostgreSQL server.
+//!
+//! Attributes and documents are JSONB; ids are `TEXT COLLATE "C"` so that
+//! ordering by id is byte order, the same as on SQLite and in Rust.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
+use sqlx::{ConnectOptions, Connection, Postgres};
+
+use crate::error::StoreError;
+use crate::sql_store::{Dialect, SqlStore, classify};
+use crate::store::Backend;
+use crate::url::invalid;
+
+/// The schema, embedded in the binary.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections per server process.
+const MAX_CONNECTIONS: u32 = 10;
+
+/// How long an operation waits for a free (or new) connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A [`crate::Store`] on PostgreSQL.
+pub type PostgresStore = SqlStore<Postgres>;
+
+impl Dialect for Postgres {
+    const BACKEND: Backend = Backend::Postgres;
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    const CLAIM_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+}
+
+impl SqlStore<Postgres> {
+    /// Connects to the PostgreSQL database at `url` (`postgres://` or
+    /// `postgresql://`) and brings its schema up to date.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidUrl`], [`StoreError::Unavailable`] if the server
+    /// cannot be reached, [`StoreError::Database`] if it refuses the login
+    /// or the database does not exist, [`StoreError::Migration`].
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options =
+            PgConnectOptions::from_str(url).map_err(|err| invalid(url, err.to_string()))?;
+        let location = format!("{}:{}", options.get_host(), options.get_port());
+        let database = options.get_database().unwrap_or("postgres").to_owned();
+        let fail = |err| {
+            classify(Backend::Postgres, &location, err, || {
+                format!("connect to database '{database}' at {location}")
+            })
+        };
+        // One direct attempt first: the pool would retry a refused
+        // connection until its timeout and then report only "timed out".
+        options.connect().await.map_err(fail)?.close().await.ok();
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|err| StoreError::Migration {
+                backend: Backend::Postgres,
+                location: format!("{location}/{database}"),
+                cause: err.to_string(),
+            })?;
+        Ok(Self::new(pool, location))
+    }
+}

@@ -1,0 +1,919 @@
+//! [`SqlStore`], the one implementation of [`Store`] for both backends.
+//!
+//! The SQL is written once: both SQLite and PostgreSQL accept `$1`-style
+//! parameters, `ON CONFLICT … DO UPDATE`, `RETURNING` and row values, and the
+//! row structs decode from either backend's rows. What differs is a
+//! [`Dialect`] (how a write transaction starts, how a job claim locks), the
+//! column types in the migrations, and how each backend connects
+//! ([`crate::sqlite`], [`crate::postgres`]).
+
+use std::fmt::Display;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::error::ErrorKind;
+use sqlx::types::Json;
+use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, Type};
+use uuid::Uuid;
+
+use octo_ids::{OctoObjectId, TenantId};
+
+use crate::association::{ASSOCIATION_COLUMNS, Association, AssociationRow, Direction};
+use crate::ck_model::{CK_MODEL_COLUMNS, CkModelRow, StoredCkModel};
+use crate::column::{now, to_i64};
+use crate::entity::{ENTITY_COLUMNS, EntityRow, RtEntity, WriteOutcome};
+use crate::error::StoreError;
+use crate::job::{ImportJob, JOB_COLUMNS, JobRow, JobState};
+use crate::store::{Backend, Store};
+use crate::tenant::{CleanReport, TENANT_COLUMNS, TenantRecord, TenantRow};
+use crate::timestamp::SqlTime;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for sqlx::Sqlite {}
+    impl Sealed for sqlx::Postgres {}
+}
+
+/// What differs between the SQL of the two backends. Implemented for
+/// [`sqlx::Sqlite`] and [`sqlx::Postgres`] only.
+pub trait Dialect: Database + sealed::Sealed {
+    /// Which backend this is.
+    const BACKEND: Backend;
+    /// Starts a transaction that will write. SQLite must take the write lock
+    /// up front (`BEGIN IMMEDIATE`): a deferred transaction that reads first
+    /// and then writes can fail with "database is locked" without waiting
+    /// for the busy timeout.
+    const BEGIN_WRITE: &'static str;
+    /// Appended to the subselect that picks the next job. PostgreSQL locks
+    /// the row and skips rows other claimers hold (`FOR UPDATE SKIP
+    /// LOCKED`); SQLite needs nothing because one statement runs under the
+    /// database's single write lock.
+    const CLAIM_LOCK: &'static str;
+
+    /// How many rows a statement changed (sqlx has no common trait for it).
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+}
+
+/// A [`Store`] on a sqlx connection pool; use it as
+/// [`SqliteStore`](crate::SqliteStore) or [`PostgresStore`](crate::PostgresStore).
+pub struct SqlStore<DB: Database> {
+    pool: Pool<DB>,
+    location: String,
+}
+
+impl<DB: Dialect> SqlStore<DB> {
+    pub(crate) fn new(pool: Pool<DB>, location: String) -> Self {
+        Self { pool, location }
+    }
+
+    /// The connection pool, e.g. for tests or maintenance queries.
+    #[must_use]
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+
+    /// Where the database is: the file path for SQLite, `host:port` for
+    /// PostgreSQL. Never contains a password.
+    #[must_use]
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Closes all connections; later operations fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Maps a sqlx error of `operation` (a phrase such as `read tenant
+    /// 'meshtest'`, built only on failure) to a [`StoreError`].
+    fn fail<'a>(
+        &'a self,
+        operation: impl FnOnce() -> String + 'a,
+    ) -> impl FnOnce(sqlx::Error) -> StoreError + 'a {
+        move |err| self.error(err, operation)
+    }
+
+    /// [`Self::fail`] applied at once.
+    fn error(&self, err: sqlx::Error, operation: impl FnOnce() -> String) -> StoreError {
+        classify(DB::BACKEND, &self.location, err, operation)
+    }
+}
+
+/// Sorts a sqlx error into the [`StoreError`] a reader can act on.
+pub(crate) fn classify(
+    backend: Backend,
+    location: &str,
+    err: sqlx::Error,
+    operation: impl FnOnce() -> String,
+) -> StoreError {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable {
+            backend,
+            location: location.to_owned(),
+            cause: err.to_string(),
+        },
+        sqlx::Error::Database(ref db) if is_connection_failure(db.code().as_deref()) => {
+            StoreError::Unavailable {
+                backend,
+                location: location.to_owned(),
+                cause: db.message().to_owned(),
+            }
+        }
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt {
+            what: format!("a value read while trying to {}", operation()),
+            reason: err.to_string(),
+        },
+        other => StoreError::Database {
+            operation: operation(),
+            cause: other.to_string(),
+        },
+    }
+}
+
+/// PostgreSQL's SQLSTATE classes for a lost or refused connection: `08`
+/// (connection exception) and `57P0x` (server shutting down or starting).
+fn is_connection_failure(code: Option<&str>) -> bool {
+    code.is_some_and(|code| code.starts_with("08") || code.starts_with("57P0"))
+}
+
+fn error_kind(err: &sqlx::Error) -> Option<ErrorKind> {
+    err.as_database_error().map(|db| db.kind())
+}
+
+fn tenant_text(tenant_id: &TenantId) -> String {
+    tenant_id.as_str().to_owned()
+}
+
+fn id_text(rt_id: &OctoObjectId) -> String {
+    rt_id.to_string()
+}
+
+fn entity_label(tenant_id: &TenantId, rt_id: impl Display) -> String {
+    format!("Entity {rt_id} in tenant '{tenant_id}'")
+}
+
+/// `WHERE tenant_id = $1 [AND ck_type_id IN ($2, …)]` for entity lists;
+/// the caller binds the tenant and then `ck_type_ids` in order, and its own
+/// parameters start at the returned number.
+fn entity_filter(ck_type_ids: &[String]) -> (String, usize) {
+    let mut sql = " WHERE tenant_id = $1".to_owned();
+    if !ck_type_ids.is_empty() {
+        let placeholders: Vec<String> = (2..ck_type_ids.len() + 2)
+            .map(|n| format!("${n}"))
+            .collect();
+        sql.push_str(&format!(" AND ck_type_id IN ({})", placeholders.join(", ")));
+    }
+    (sql, ck_type_ids.len() + 2)
+}
+
+/// For association lookups in `direction`: the column holding the entity
+/// asked about (`here`) and the one holding the other end (`there`).
+fn association_columns(direction: Direction) -> (&'static str, &'static str) {
+    match direction {
+        Direction::Outbound => ("origin_rt_id", "target_rt_id"),
+        Direction::Inbound => ("target_rt_id", "origin_rt_id"),
+    }
+}
+
+/// Why a conditional write on an entity wrote nothing: it has another
+/// version (a conflict, carrying the entity as it is now) or it does not
+/// exist. Without an expected version only the latter is possible.
+async fn missed_write(
+    store: &(impl Store + ?Sized),
+    tenant_id: &TenantId,
+    rt_id: &OctoObjectId,
+    expected_version: Option<u64>,
+) -> Result<WriteOutcome, StoreError> {
+    if expected_version.is_none() {
+        return Ok(WriteOutcome::NotFound);
+    }
+    Ok(match store.get_entity(tenant_id, rt_id).await? {
+        Some(current) => WriteOutcome::Conflict(current),
+        None => WriteOutcome::NotFound,
+    })
+}
+
+/// After a foreign key rejected an association: which of the tenant, the
+/// origin and the target is missing, as the error to report.
+async fn missing_end(
+    store: &(impl Store + ?Sized),
+    association: &Association,
+) -> Result<StoreError, StoreError> {
+    let a = association;
+    if store.get_tenant(&a.tenant_id).await?.is_none() {
+        return Ok(StoreError::tenant_not_found(&a.tenant_id));
+    }
+    for (end, rt_id) in [("origin", &a.origin_rt_id), ("target", &a.target_rt_id)] {
+        if store.get_entity(&a.tenant_id, rt_id).await?.is_none() {
+            return Ok(StoreError::NotFound {
+                what: format!(
+                    "{} (the {end} of association '{}')",
+                    entity_label(&a.tenant_id, rt_id),
+                    a.role_id
+                ),
+            });
+        }
+    }
+    // Both ends exist now, so one was deleted and re-created concurrently.
+    Ok(StoreError::NotFound {
+        what: format!(
+            "An end of association '{}' from {} to {} in tenant '{}' (it was deleted while \
+             the association was inserted)",
+            a.role_id, a.origin_rt_id, a.target_rt_id, a.tenant_id
+        ),
+    })
+}
+
+/// The tables holding a tenant's data, children before parents so that
+/// deleting in this order never trips a foreign key. A new tenant-scoped
+/// table must be added here, or deleting a tenant fails on its foreign key.
+const TENANT_DATA_TABLES: [&str; 4] = ["associations", "entities", "ck_models", "import_jobs"];
+
+/// The bounds list what the shared SQL needs of a backend: the parameter
+/// types it binds and the row types it decodes. Both backends meet them;
+/// they are checked for each concrete backend where a store is built.
+#[async_trait]
+impl<DB> Store for SqlStore<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> SqlTime: Encode<'q, DB> + Type<DB>,
+    for<'q> Json<Value>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Json<Value>>: Encode<'q, DB> + Type<DB>,
+    for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'r> (String,): FromRow<'r, DB::Row>,
+    for<'r> TenantRow: FromRow<'r, DB::Row>,
+    for<'r> CkModelRow: FromRow<'r, DB::Row>,
+    for<'r> JobRow: FromRow<'r, DB::Row>,
+    for<'r> EntityRow: FromRow<'r, DB::Row>,
+    for<'r> AssociationRow: FromRow<'r, DB::Row>,
+{
+    fn backend(&self) -> Backend {
+        DB::BACKEND
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query::<DB>("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(self.fail(|| "check that the database answers".to_owned()))?;
+        Ok(())
+    }
+
+    // --- Tenants -----------------------------------------------------------
+
+    async fn create_tenant(&self, tenant: &TenantRecord) -> Result<(), StoreError> {
+        let result = sqlx::query::<DB>(
+            "INSERT INTO tenants (tenant_id, parent_tenant_id, database_name, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant_text(&tenant.tenant_id))
+        .bind(tenant.parent_tenant_id.as_ref().map(tenant_text))
+        .bind(tenant.database_name.clone())
+        .bind(SqlTime::from(tenant.created_at))
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if error_kind(&err) == Some(ErrorKind::UniqueViolation) => {
+                Err(StoreError::TenantExists {
+                    tenant_id: tenant.tenant_id.clone(),
+                })
+            }
+            Err(err) => Err(self.error(err, || format!("create tenant '{}'", tenant.tenant_id))),
+        }
+    }
+
+    async fn get_tenant(&self, tenant_id: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
+        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE tenant_id = $1");
+        sqlx::query_as::<DB, TenantRow>(&sql)
+            .bind(tenant_text(tenant_id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("read tenant '{tenant_id}'")))?
+            .map(TenantRecord::try_from)
+            .transpose()
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
+        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY tenant_id");
+        sqlx::query_as::<DB, TenantRow>(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.fail(|| "list tenants".to_owned()))?
+            .into_iter()
+            .map(TenantRecord::try_from)
+            .collect()
+    }
+
+    async fn delete_tenant(&self, tenant_id: &TenantId) -> Result<bool, StoreError> {
+        let fail = || self.fail(|| format!("delete tenant '{tenant_id}'"));
+        let mut tx = self
+            .pool
+            .begin_with(DB::BEGIN_WRITE)
+            .await
+            .map_err(fail())?;
+        for table in TENANT_DATA_TABLES {
+            sqlx::query::<DB>(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+                .bind(tenant_text(tenant_id))
+                .execute(&mut *tx)
+                .await
+                .map_err(fail())?;
+        }
+        let result = sqlx::query::<DB>("DELETE FROM tenants WHERE tenant_id = $1")
+            .bind(tenant_text(tenant_id))
+            .execute(&mut *tx)
+            .await
+            .map_err(fail())?;
+        let deleted = DB::rows_affected(&result);
+        tx.commit().await.map_err(fail())?;
+        Ok(deleted > 0)
+    }
+
+    async fn clean_tenant(&self, tenant_id: &TenantId) -> Result<CleanReport, StoreError> {
+        let fail = || self.fail(|| format!("clean tenant '{tenant_id}'"));
+        let mut tx = self
+            .pool
+            .begin_with(DB::BEGIN_WRITE)
+            .await
+            .map_err(fail())?;
+        let exists =
+            sqlx::query_scalar::<DB, String>("SELECT tenant_id FROM tenants WHERE tenant_id = $1")
+                .bind(tenant_text(tenant_id))
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(fail())?;
+        if exists.is_none() {
+            return Err(StoreError::tenant_not_found(tenant_id));
+        }
+        // Associations first: they reference entities.
+        let mut deleted = [0_u64; 2];
+        for (count, table) in deleted.iter_mut().zip(["associations", "entities"]) {
+            let result = sqlx::query::<DB>(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+                .bind(tenant_text(tenant_id))
+                .execute(&mut *tx)
+                .await
+                .map_err(fail())?;
+            *count = DB::rows_affected(&result);
+        }
+        tx.commit().await.map_err(fail())?;
+        let [associations_deleted, entities_deleted] = deleted;
+        Ok(CleanReport {
+            entities_deleted,
+            associations_deleted,
+        })
+    }
+
+    // --- Construction Kit models -------------------------------------------
+
+    async fn put_ck_model(&self, model: &StoredCkModel) -> Result<(), StoreError> {
+        let result = sqlx::query::<DB>(
+            "INSERT INTO ck_models (tenant_id, model_name, model_id, state, state_reason, \
+             service_managed, document, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (tenant_id, model_name) DO UPDATE SET model_id = excluded.model_id, \
+             state = excluded.state, state_reason = excluded.state_reason, \
+             service_managed = excluded.service_managed, document = excluded.document, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(tenant_text(&model.tenant_id))
+        .bind(model.model_name.clone())
+        .bind(model.model_id.to_string())
+        .bind(model.state.as_str().to_owned())
+        .bind(model.state_reason.clone())
+        .bind(model.service_managed)
+        .bind(Json(model.document.clone()))
+        .bind(SqlTime::from(model.updated_at))
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if error_kind(&err) == Some(ErrorKind::ForeignKeyViolation) => {
+                Err(StoreError::tenant_not_found(&model.tenant_id))
+            }
+            Err(err) => Err(self.error(err, || {
+                format!(
+                    "store model '{}' of tenant '{}'",
+                    model.model_id, model.tenant_id
+                )
+            })),
+        }
+    }
+
+    async fn get_ck_model(
+        &self,
+        tenant_id: &TenantId,
+        model_name: &str,
+    ) -> Result<Option<StoredCkModel>, StoreError> {
+        let sql = format!(
+            "SELECT {CK_MODEL_COLUMNS} FROM ck_models WHERE tenant_id = $1 AND model_name = $2"
+        );
+        sqlx::query_as::<DB, CkModelRow>(&sql)
+            .bind(tenant_text(tenant_id))
+            .bind(model_name.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("read model '{model_name}' of tenant '{tenant_id}'")))?
+            .map(StoredCkModel::try_from)
+            .transpose()
+    }
+
+    async fn list_ck_models(&self, tenant_id: &TenantId) -> Result<Vec<StoredCkModel>, StoreError> {
+        let sql = format!(
+            "SELECT {CK_MODEL_COLUMNS} FROM ck_models WHERE tenant_id = $1 ORDER BY model_name"
+        );
+        sqlx::query_as::<DB, CkModelRow>(&sql)
+            .bind(tenant_text(tenant_id))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("list the models of tenant '{tenant_id}'")))?
+            .into_iter()
+            .map(StoredCkModel::try_from)
+            .collect()
+    }
+
+    async fn delete_ck_model(
+        &self,
+        tenant_id: &TenantId,
+        model_name: &str,
+    ) -> Result<bool, StoreError> {
+        let result =
+            sqlx::query::<DB>("DELETE FROM ck_models WHERE tenant_id = $1 AND model_name = $2")
+                .bind(tenant_text(tenant_id))
+                .bind(model_name.to_owned())
+                .execute(&self.pool)
+                .await
+                .map_err(
+                    self.fail(|| format!("delete model '{model_name}' of tenant '{tenant_id}'")),
+                )?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
+    // --- Import jobs -------------------------------------------------------
+
+    async fn enqueue_job(
+        &self,
+        tenant_id: &TenantId,
+        kind: &str,
+        payload: Value,
+    ) -> Result<ImportJob, StoreError> {
+        let job = ImportJob {
+            job_id: Uuid::new_v4(),
+            tenant_id: tenant_id.clone(),
+            kind: kind.to_owned(),
+            payload,
+            state: JobState::Queued,
+            error: None,
+            result: None,
+            attempts: 0,
+            claimed_by: None,
+            created_at: now(),
+            started_at: None,
+            finished_at: None,
+        };
+        let result = sqlx::query::<DB>(
+            "INSERT INTO import_jobs (tenant_id, job_id, kind, payload, state, attempts, \
+             created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
+        )
+        .bind(tenant_text(tenant_id))
+        .bind(job.job_id.to_string())
+        .bind(job.kind.clone())
+        .bind(Json(job.payload.clone()))
+        .bind(job.state.as_str().to_owned())
+        .bind(SqlTime::from(job.created_at))
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(job),
+            Err(err) if error_kind(&err) == Some(ErrorKind::ForeignKeyViolation) => {
+                Err(StoreError::tenant_not_found(tenant_id))
+            }
+            Err(err) => Err(self.error(err, || {
+                format!("queue a '{kind}' job for tenant '{tenant_id}'")
+            })),
+        }
+    }
+
+    async fn claim_next_job(&self, worker_id: &str) -> Result<Option<ImportJob>, StoreError> {
+        // One statement, so picking and marking cannot be separated by
+        // another claimer; see `Dialect::CLAIM_LOCK` for the locking.
+        let sql = format!(
+            "UPDATE import_jobs SET state = 'running', attempts = attempts + 1, \
+             claimed_by = $1, started_at = $2 \
+             WHERE (tenant_id, job_id) IN (SELECT tenant_id, job_id FROM import_jobs \
+             WHERE state = 'queued' ORDER BY created_at, job_id LIMIT 1{}) \
+             RETURNING {JOB_COLUMNS}",
+            DB::CLAIM_LOCK
+        );
+        sqlx::query_as::<DB, JobRow>(&sql)
+            .bind(worker_id.to_owned())
+            .bind(SqlTime::from(now()))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("claim the next import job for worker '{worker_id}'")))?
+            .map(ImportJob::try_from)
+            .transpose()
+    }
+
+    async fn complete_job(
+        &self,
+        job_id: Uuid,
+        outcome: Result<Value, String>,
+    ) -> Result<(), StoreError> {
+        let fail = || self.fail(|| format!("record the outcome of import job {job_id}"));
+        let (state, result, error) = match outcome {
+            Ok(result) => (JobState::Succeeded, Some(Json(result)), None),
+            Err(error) => (JobState::Failed, None, Some(error)),
+        };
+        // Looked up by job id alone (ids are unique across tenants); the job
+        // table stays small, so the missing tenant prefix costs little.
+        let written = sqlx::query::<DB>(
+            "UPDATE import_jobs SET state = $2, result = $3, error = $4, finished_at = $5 \
+             WHERE job_id = $1 AND state IN ('queued', 'running')",
+        )
+        .bind(job_id.to_string())
+        .bind(state.as_str().to_owned())
+        .bind(result)
+        .bind(error)
+        .bind(SqlTime::from(now()))
+        .execute(&self.pool)
+        .await
+        .map_err(fail())?;
+        if DB::rows_affected(&written) > 0 {
+            return Ok(());
+        }
+        let current =
+            sqlx::query_scalar::<DB, String>("SELECT state FROM import_jobs WHERE job_id = $1")
+                .bind(job_id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(fail())?;
+        match current {
+            None => Err(StoreError::NotFound {
+                what: format!("Import job {job_id}"),
+            }),
+            Some(state) => Err(StoreError::JobFinished {
+                job_id,
+                state: state.parse().map_err(|reason| {
+                    StoreError::corrupt(
+                        format!("the state '{state}' of import job {job_id}"),
+                        reason,
+                    )
+                })?,
+            }),
+        }
+    }
+
+    async fn get_job(
+        &self,
+        tenant_id: &TenantId,
+        job_id: Uuid,
+    ) -> Result<Option<ImportJob>, StoreError> {
+        let sql =
+            format!("SELECT {JOB_COLUMNS} FROM import_jobs WHERE tenant_id = $1 AND job_id = $2");
+        sqlx::query_as::<DB, JobRow>(&sql)
+            .bind(tenant_text(tenant_id))
+            .bind(job_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("read import job {job_id} of tenant '{tenant_id}'")))?
+            .map(ImportJob::try_from)
+            .transpose()
+    }
+
+    async fn list_jobs(&self, tenant_id: &TenantId) -> Result<Vec<ImportJob>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM import_jobs WHERE tenant_id = $1 \
+             ORDER BY created_at DESC, job_id DESC"
+        );
+        sqlx::query_as::<DB, JobRow>(&sql)
+            .bind(tenant_text(tenant_id))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("list the import jobs of tenant '{tenant_id}'")))?
+            .into_iter()
+            .map(ImportJob::try_from)
+            .collect()
+    }
+
+    async fn requeue_stale_jobs(&self, older_than: chrono::Duration) -> Result<u64, StoreError> {
+        let cutoff = now() - older_than;
+        let result = sqlx::query::<DB>(
+            "UPDATE import_jobs SET state = 'queued', claimed_by = NULL, started_at = NULL \
+             WHERE state = 'running' AND started_at < $1",
+        )
+        .bind(SqlTime::from(cutoff))
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| "requeue stale import jobs".to_owned()))?;
+        Ok(DB::rows_affected(&result))
+    }
+
+    // --- Runtime entities --------------------------------------------------
+
+    async fn insert_entity(&self, entity: &RtEntity) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO entities ({ENTITY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        );
+        let result = sqlx::query::<DB>(&sql)
+            .bind(tenant_text(&entity.tenant_id))
+            .bind(id_text(&entity.rt_id))
+            .bind(entity.ck_type_id.clone())
+            .bind(entity.rt_well_known_name.clone())
+            .bind(to_i64(entity.rt_version))
+            .bind(SqlTime::from(entity.rt_creation_date_time))
+            .bind(SqlTime::from(entity.rt_changed_date_time))
+            .bind(entity.rt_state)
+            .bind(Json(entity.attributes.clone()))
+            .execute(&self.pool)
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => Err(match error_kind(&err) {
+                Some(ErrorKind::UniqueViolation) => StoreError::Duplicate {
+                    what: entity_label(&entity.tenant_id, entity.rt_id),
+                },
+                Some(ErrorKind::ForeignKeyViolation) => {
+                    StoreError::tenant_not_found(&entity.tenant_id)
+                }
+                _ => self.error(err, || {
+                    format!(
+                        "insert entity {} into tenant '{}'",
+                        entity.rt_id, entity.tenant_id
+                    )
+                }),
+            }),
+        }
+    }
+
+    async fn get_entity(
+        &self,
+        tenant_id: &TenantId,
+        rt_id: &OctoObjectId,
+    ) -> Result<Option<RtEntity>, StoreError> {
+        let sql =
+            format!("SELECT {ENTITY_COLUMNS} FROM entities WHERE tenant_id = $1 AND rt_id = $2");
+        sqlx::query_as::<DB, EntityRow>(&sql)
+            .bind(tenant_text(tenant_id))
+            .bind(id_text(rt_id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("read entity {rt_id} of tenant '{tenant_id}'")))?
+            .map(RtEntity::try_from)
+            .transpose()
+    }
+
+    async fn update_entity(
+        &self,
+        tenant_id: &TenantId,
+        rt_id: &OctoObjectId,
+        expected_version: Option<u64>,
+        attributes: Value,
+        rt_well_known_name: Option<Option<String>>,
+    ) -> Result<WriteOutcome, StoreError> {
+        // A single conditional write: the version check and the write cannot
+        // be separated by a concurrent writer. Only when nothing was written
+        // is the row read, to tell a conflict from a missing entity.
+        let sql = format!(
+            "UPDATE entities SET attributes = $3, rt_version = rt_version + 1, \
+             rt_changed_date_time = $4, \
+             rt_well_known_name = CASE WHEN $5 THEN $6 ELSE rt_well_known_name END \
+             WHERE tenant_id = $1 AND rt_id = $2 AND ($7 IS NULL OR rt_version = $7) \
+             RETURNING {ENTITY_COLUMNS}"
+        );
+        let (set_name, name) = match rt_well_known_name {
+            Some(name) => (true, name),
+            None => (false, None),
+        };
+        let updated = sqlx::query_as::<DB, EntityRow>(&sql)
+            .bind(tenant_text(tenant_id))
+            .bind(id_text(rt_id))
+            .bind(Json(attributes))
+            .bind(SqlTime::from(now()))
+            .bind(set_name)
+            .bind(name)
+            .bind(expected_version.map(to_i64))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("update entity {rt_id} of tenant '{tenant_id}'")))?;
+        match updated {
+            Some(row) => Ok(WriteOutcome::Done(row.try_into()?)),
+            None => missed_write(self, tenant_id, rt_id, expected_version).await,
+        }
+    }
+
+    async fn delete_entity(
+        &self,
+        tenant_id: &TenantId,
+        rt_id: &OctoObjectId,
+        expected_version: Option<u64>,
+    ) -> Result<WriteOutcome, StoreError> {
+        let fail = || self.fail(|| format!("delete entity {rt_id} of tenant '{tenant_id}'"));
+        // Conditional like `update_entity`. Associations go first, in the
+        // same transaction, because they reference the entity; if the
+        // version does not match, the rollback restores them. (The foreign
+        // keys also cascade, which covers an association inserted
+        // concurrently between the two statements.)
+        let mut tx = self
+            .pool
+            .begin_with(DB::BEGIN_WRITE)
+            .await
+            .map_err(fail())?;
+        sqlx::query::<DB>(
+            "DELETE FROM associations WHERE tenant_id = $1 AND (origin_rt_id = $2 OR target_rt_id = $2)",
+        )
+        .bind(tenant_text(tenant_id))
+        .bind(id_text(rt_id))
+        .execute(&mut *tx)
+        .await
+        .map_err(fail())?;
+        let sql = format!(
+            "DELETE FROM entities WHERE tenant_id = $1 AND rt_id = $2 \
+             AND ($3 IS NULL OR rt_version = $3) RETURNING {ENTITY_COLUMNS}"
+        );
+        let deleted = sqlx::query_as::<DB, EntityRow>(&sql)
+            .bind(tenant_text(tenant_id))
+            .bind(id_text(rt_id))
+            .bind(expected_version.map(to_i64))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(fail())?;
+        match deleted {
+            Some(row) => {
+                let entity = RtEntity::try_from(row)?;
+                tx.commit().await.map_err(fail())?;
+                Ok(WriteOutcome::Done(entity))
+            }
+            None => {
+                tx.rollback().await.map_err(fail())?;
+                missed_write(self, tenant_id, rt_id, expected_version).await
+            }
+        }
+    }
+
+    async fn list_entities(
+        &self,
+        tenant_id: &TenantId,
+        ck_type_ids: &[String],
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<RtEntity>, StoreError> {
+        let (filter, next) = entity_filter(ck_type_ids);
+        let sql = format!(
+            "SELECT {ENTITY_COLUMNS} FROM entities{filter} ORDER BY rt_id LIMIT ${next} OFFSET ${}",
+            next + 1
+        );
+        let mut query = sqlx::query_as::<DB, EntityRow>(&sql).bind(tenant_text(tenant_id));
+        for ck_type_id in ck_type_ids {
+            query = query.bind(ck_type_id.clone());
+        }
+        query
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("list the entities of tenant '{tenant_id}'")))?
+            .into_iter()
+            .map(RtEntity::try_from)
+            .collect()
+    }
+
+    async fn count_entities(
+        &self,
+        tenant_id: &TenantId,
+        ck_type_ids: &[String],
+    ) -> Result<u64, StoreError> {
+        let (filter, _) = entity_filter(ck_type_ids);
+        let sql = format!("SELECT COUNT(*) FROM entities{filter}");
+        let mut query = sqlx::query_scalar::<DB, i64>(&sql).bind(tenant_text(tenant_id));
+        for ck_type_id in ck_type_ids {
+            query = query.bind(ck_type_id.clone());
+        }
+        let count = query
+            .fetch_one(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("count the entities of tenant '{tenant_id}'")))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    // --- Associations ------------------------------------------------------
+
+    async fn insert_association(&self, association: &Association) -> Result<(), StoreError> {
+        let a = association;
+        let sql = format!(
+            "INSERT INTO associations ({ASSOCIATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        );
+        let result = sqlx::query::<DB>(&sql)
+            .bind(tenant_text(&a.tenant_id))
+            .bind(a.role_id.clone())
+            .bind(id_text(&a.origin_rt_id))
+            .bind(a.origin_ck_type_id.clone())
+            .bind(id_text(&a.target_rt_id))
+            .bind(a.target_ck_type_id.clone())
+            .bind(SqlTime::from(a.created_at))
+            .execute(&self.pool)
+            .await;
+        let link = || {
+            format!(
+                "'{}' from {} to {} in tenant '{}'",
+                a.role_id, a.origin_rt_id, a.target_rt_id, a.tenant_id
+            )
+        };
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => Err(match error_kind(&err) {
+                Some(ErrorKind::UniqueViolation) => StoreError::Duplicate {
+                    what: format!("Association {}", link()),
+                },
+                Some(ErrorKind::ForeignKeyViolation) => missing_end(self, a).await?,
+                _ => self.error(err, || format!("insert association {}", link())),
+            }),
+        }
+    }
+
+    async fn delete_association(
+        &self,
+        tenant_id: &TenantId,
+        role_id: &str,
+        origin_rt_id: &OctoObjectId,
+        target_rt_id: &OctoObjectId,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query::<DB>(
+            "DELETE FROM associations WHERE tenant_id = $1 AND origin_rt_id = $2 \
+             AND role_id = $3 AND target_rt_id = $4",
+        )
+        .bind(tenant_text(tenant_id))
+        .bind(id_text(origin_rt_id))
+        .bind(role_id.to_owned())
+        .bind(id_text(target_rt_id))
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| {
+            format!(
+                "delete association '{role_id}' from {origin_rt_id} to {target_rt_id} \
+                 in tenant '{tenant_id}'"
+            )
+        }))?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
+    async fn list_associations(
+        &self,
+        tenant_id: &TenantId,
+        rt_id: &OctoObjectId,
+        direction: Direction,
+        role_id: Option<&str>,
+    ) -> Result<Vec<Association>, StoreError> {
+        let (here, there) = association_columns(direction);
+        let sql = format!(
+            "SELECT {ASSOCIATION_COLUMNS} FROM associations \
+             WHERE tenant_id = $1 AND {here} = $2 AND ($3 IS NULL OR role_id = $3) \
+             ORDER BY role_id, {there}"
+        );
+        sqlx::query_as::<DB, AssociationRow>(&sql)
+            .bind(tenant_text(tenant_id))
+            .bind(id_text(rt_id))
+            .bind(role_id.map(str::to_owned))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.fail(|| {
+                format!("list the associations of entity {rt_id} in tenant '{tenant_id}'")
+            }))?
+            .into_iter()
+            .map(Association::try_from)
+            .collect()
+    }
+
+    async fn count_associations(
+        &self,
+        tenant_id: &TenantId,
+        rt_id: &OctoObjectId,
+        direction: Direction,
+        role_id: &str,
+    ) -> Result<u64, StoreError> {
+        let (here, _) = association_columns(direction);
+        let sql = format!(
+            "SELECT COUNT(*) FROM associations WHERE tenant_id = $1 AND {here} = $2 AND role_id = $3"
+        );
+        let count = sqlx::query_scalar::<DB, i64>(&sql)
+            .bind(tenant_text(tenant_id))
+            .bind(id_text(rt_id))
+            .bind(role_id.to_owned())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(self.fail(|| {
+                format!("count the associations of entity {rt_id} in tenant '{tenant_id}'")
+            }))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+}

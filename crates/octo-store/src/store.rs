@@ -1,0 +1,224 @@
+//! The [`Store`] trait: every persistence operation of the server, behind
+//! one object-safe async trait so the rest of the server does not care which
+//! database it runs on.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use uuid::Uuid;
+
+use octo_ids::{OctoObjectId, TenantId};
+
+use crate::association::{Association, Direction};
+use crate::ck_model::StoredCkModel;
+use crate::entity::{RtEntity, WriteOutcome};
+use crate::error::StoreError;
+use crate::job::ImportJob;
+use crate::tenant::{CleanReport, TenantRecord};
+
+/// Which database a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// An embedded SQLite file (the default) or in-memory database.
+    Sqlite,
+    /// A PostgreSQL server (production).
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        })
+    }
+}
+
+/// Persistence for tenants, Construction Kit models, import jobs, runtime
+/// entities and associations.
+///
+/// Every row belongs to one tenant. Timestamps are stored with microsecond
+/// precision (PostgreSQL's), on both backends, so a value read back equals
+/// the value written truncated to microseconds.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    /// Checks that the database answers (for `/health`).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    // --- Tenants -----------------------------------------------------------
+
+    /// Adds a tenant; [`StoreError::TenantExists`] if its id is taken.
+    async fn create_tenant(&self, tenant: &TenantRecord) -> Result<(), StoreError>;
+
+    /// The tenant with this id, if any.
+    async fn get_tenant(&self, tenant_id: &TenantId) -> Result<Option<TenantRecord>, StoreError>;
+
+    /// All tenants, sorted by id.
+    async fn list_tenants(&self) -> Result<Vec<TenantRecord>, StoreError>;
+
+    /// Removes the tenant and all its data (models, entities, associations,
+    /// jobs) in one transaction. `false` if there was no such tenant.
+    async fn delete_tenant(&self, tenant_id: &TenantId) -> Result<bool, StoreError>;
+
+    /// Removes the tenant's runtime data (entities and associations) in one
+    /// transaction, keeping the tenant and its models.
+    /// [`StoreError::NotFound`] if there is no such tenant.
+    async fn clean_tenant(&self, tenant_id: &TenantId) -> Result<CleanReport, StoreError>;
+
+    // --- Construction Kit models -------------------------------------------
+
+    /// Inserts or replaces the tenant's model of this name (one loaded
+    /// version per name). [`StoreError::NotFound`] if the tenant does not exist.
+    async fn put_ck_model(&self, model: &StoredCkModel) -> Result<(), StoreError>;
+
+    /// The tenant's model of this name, e.g. `Industry.Energy`.
+    async fn get_ck_model(
+        &self,
+        tenant_id: &TenantId,
+        model_name: &str,
+    ) -> Result<Option<StoredCkModel>, StoreError>;
+
+    /// The tenant's models, sorted by name.
+    async fn list_ck_models(&self, tenant_id: &TenantId) -> Result<Vec<StoredCkModel>, StoreError>;
+
+    /// Removes the tenant's model of this name; `false` if there was none.
+    async fn delete_ck_model(
+        &self,
+        tenant_id: &TenantId,
+        model_name: &str,
+    ) -> Result<bool, StoreError>;
+
+    // --- Import jobs -------------------------------------------------------
+
+    /// Queues a job for the tenant. [`StoreError::NotFound`] if the tenant
+    /// does not exist.
+    async fn enqueue_job(
+        &self,
+        tenant_id: &TenantId,
+        kind: &str,
+        payload: Value,
+    ) -> Result<ImportJob, StoreError>;
+
+    /// Atomically takes the oldest queued job of any tenant and marks it
+    /// running for `worker_id`. Concurrent callers, also in other processes,
+    /// never get the same job.
+    async fn claim_next_job(&self, worker_id: &str) -> Result<Option<ImportJob>, StoreError>;
+
+    /// Records a job's outcome: `Ok` → succeeded with that result, `Err` →
+    /// failed with that message. [`StoreError::NotFound`] for an unknown job,
+    /// [`StoreError::JobFinished`] if it already has an outcome.
+    async fn complete_job(
+        &self,
+        job_id: Uuid,
+        outcome: Result<Value, String>,
+    ) -> Result<(), StoreError>;
+
+    /// The tenant's job with this id, if any.
+    async fn get_job(
+        &self,
+        tenant_id: &TenantId,
+        job_id: Uuid,
+    ) -> Result<Option<ImportJob>, StoreError>;
+
+    /// The tenant's jobs, newest first.
+    async fn list_jobs(&self, tenant_id: &TenantId) -> Result<Vec<ImportJob>, StoreError>;
+
+    /// Puts running jobs that started more than `older_than` ago back in the
+    /// queue (their worker presumably crashed); returns how many.
+    async fn requeue_stale_jobs(&self, older_than: chrono::Duration) -> Result<u64, StoreError>;
+
+    // --- Runtime entities --------------------------------------------------
+
+    /// Adds an entity. [`StoreError::Duplicate`] if the tenant already has
+    /// one with this `rt_id`, [`StoreError::NotFound`] if the tenant does not
+    /// exist.
+    async fn insert_entity(&self, entity: &RtEntity) -> Result<(), StoreError>;
+
+    /// The tenant's entity with this id, if any.
+    async fn get_entity(
+        &self,
+        tenant_id: &TenantId,
+        rt_id: &OctoObjectId,
+    ) -> Result<Option<RtEntity>, StoreError>;
+
+    /// Replaces the entity's attributes (and its well-known name when
+    /// `rt_well_known_name` is `Some`), increments its version and sets its
+    /// changed time, in one conditional write: only if its version is
+    /// `expected_version` (when given).
+    async fn update_entity(
+        &self,
+        tenant_id: &TenantId,
+        rt_id: &OctoObjectId,
+        expected_version: Option<u64>,
+        attributes: Value,
+        rt_well_known_name: Option<Option<String>>,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    /// Removes the entity (only if its version is `expected_version`, when
+    /// given) and its associations in both directions, in one transaction.
+    /// [`WriteOutcome::Done`] carries the removed entity.
+    async fn delete_entity(
+        &self,
+        tenant_id: &TenantId,
+        rt_id: &OctoObjectId,
+        expected_version: Option<u64>,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    /// A page of the tenant's entities ordered by `rt_id`, of the given
+    /// runtime type ids (`Model/Type`), or of all types when `ck_type_ids`
+    /// is empty.
+    async fn list_entities(
+        &self,
+        tenant_id: &TenantId,
+        ck_type_ids: &[String],
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<RtEntity>, StoreError>;
+
+    /// How many entities [`Store::list_entities`] would return without paging.
+    async fn count_entities(
+        &self,
+        tenant_id: &TenantId,
+        ck_type_ids: &[String],
+    ) -> Result<u64, StoreError>;
+
+    // --- Associations ------------------------------------------------------
+
+    /// Adds an association. [`StoreError::Duplicate`] if the same role
+    /// already links the same origin and target, [`StoreError::NotFound`] if
+    /// the tenant or either entity does not exist.
+    async fn insert_association(&self, association: &Association) -> Result<(), StoreError>;
+
+    /// Removes one association; `false` if there was none.
+    async fn delete_association(
+        &self,
+        tenant_id: &TenantId,
+        role_id: &str,
+        origin_rt_id: &OctoObjectId,
+        target_rt_id: &OctoObjectId,
+    ) -> Result<bool, StoreError>;
+
+    /// The associations at `rt_id` in one direction, optionally of one role,
+    /// ordered by role and then by the entity at the other end.
+    async fn list_associations(
+        &self,
+        tenant_id: &TenantId,
+        rt_id: &OctoObjectId,
+        direction: Direction,
+        role_id: Option<&str>,
+    ) -> Result<Vec<Association>, StoreError>;
+
+    /// How many associations of `role_id` are at `rt_id` in one direction
+    /// (for multiplicity checks).
+    async fn count_associations(
+        &self,
+        tenant_id: &TenantId,
+        rt_id: &OctoObjectId,
+        direction: Direction,
+        role_id: &str,
+    ) -> Result<u64, StoreError>;
+}

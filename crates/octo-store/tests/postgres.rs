@@ -1,0 +1,286 @@
+//! The conformance suite on PostgreSQL, and what is particular to it:
+//! unreachable servers, password redaction, re-running migrations.
+//!
+//! Each test creates a fresh database `octo_test_<random>` on the server at
+//! `OCTO_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`)
+//! and drops it afterwards, also when the test fails. If the server is not
+//! reachable the tests fail (they never skip) and say how to start it.
+
+mod conformance;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use sqlx::{Connection, Executor, PgConnection};
+
+use octo_ids::{OctoObjectId, TenantId};
+use octo_store::{Backend, PostgresStore, Store, StoreError, TenantRecord};
+
+const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn admin_url() -> String {
+    std::env::var("OCTO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned())
+}
+
+/// `url` with its database replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((head, query)) => (head, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = head.find("://").map_or(0, |i| i + 3);
+    let authority_end = head[scheme_end..]
+        .find('/')
+        .map_or(head.len(), |i| scheme_end + i);
+    format!("{}/{database}{query}", &head[..authority_end])
+}
+
+/// A fresh database on the test server, dropped by [`TestDatabase::drop_now`].
+struct TestDatabase {
+    admin: PgConnection,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    async fn create() -> Self {
+        Self::create_on(admin_url()).await
+    }
+
+    /// Panics, saying how to start PostgreSQL, if `admin_url` is unreachable.
+    async fn create_on(admin_url: String) -> Self {
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|err| {
+                panic!(
+                    "PostgreSQL at {} is not reachable ({err}). Start it with \
+                 `pg_ctlcluster --skip-systemctl-redirect 15 main start`, or set \
+                 OCTO_TEST_POSTGRES_URL to a reachable server (default {DEFAULT_ADMIN_URL}).",
+                    octo_store::url::redact(&admin_url)
+                )
+            });
+        let name = format!("octo_test_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create test database");
+        let url = with_database(&admin_url, &name);
+        Self { admin, name, url }
+    }
+
+    async fn drop_now(mut self) {
+        self.admin
+            .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
+            .await
+            .expect("drop test database");
+        self.admin.close().await.ok();
+    }
+}
+
+/// Runs `case` on a store in a fresh database. The case runs in its own task
+/// so that a failing assertion still lets the database be dropped; then the
+/// failure is resumed.
+async fn run<F, Fut>(case: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    run_in(TestDatabase::create().await, case).await;
+}
+
+async fn run_in<F, Fut>(db: TestDatabase, case: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let url = db.url.clone();
+    let outcome = tokio::spawn(async move {
+        let store = octo_store::open(&url).await.expect("open PostgreSQL store");
+        assert_eq!(store.backend(), Backend::Postgres);
+        case(store).await;
+    })
+    .await;
+    db.drop_now().await;
+    if let Err(err) = outcome {
+        match err.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(err) => panic!("test task failed: {err}"),
+        }
+    }
+}
+
+conformance::conformance_suite!(run);
+
+#[test]
+fn with_database_replaces_only_the_path() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgresql://u:p@h/db?sslmode=disable", "x"),
+        "postgresql://u:p@h/x?sslmode=disable"
+    );
+    assert_eq!(
+        with_database("postgres://h:5432", "x"),
+        "postgres://h:5432/x"
+    );
+}
+
+#[tokio::test]
+async fn the_harness_drops_the_database_when_a_case_fails() {
+    let db = TestDatabase::create().await;
+    let name = db.name.clone();
+    let failed = tokio::spawn(run_in(db, |_store| async { panic!("case failed") })).await;
+    let panic = failed
+        .expect_err("the case's panic is resumed")
+        .into_panic();
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"case failed"));
+
+    let mut admin = PgConnection::connect(&admin_url()).await.expect("connect");
+    let left: Option<String> =
+        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname = $1")
+            .bind(&name)
+            .fetch_optional(&mut admin)
+            .await
+            .expect("query");
+    assert_eq!(left, None, "database {name} was not dropped");
+}
+
+#[tokio::test]
+async fn the_harness_fails_with_how_to_start_postgres_when_unreachable() {
+    let failed = tokio::spawn(TestDatabase::create_on(
+        "postgres://postgres:hunter2@127.0.0.1:1/postgres".to_owned(),
+    ))
+    .await;
+    let panic = failed.err().expect("unreachable").into_panic();
+    let msg = panic
+        .downcast_ref::<String>()
+        .expect("a formatted panic message");
+    assert!(
+        msg.starts_with(
+            "PostgreSQL at postgres://postgres:***@127.0.0.1:1/postgres is not reachable"
+        ),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("pg_ctlcluster --skip-systemctl-redirect 15 main start"),
+        "{msg}"
+    );
+    assert!(!msg.contains("hunter2"), "{msg}");
+}
+
+#[tokio::test]
+async fn unreachable_server_says_how_to_start_it_without_the_password() {
+    // Port 1 on loopback: nothing listens there.
+    let err = octo_store::open("postgres://octo:hunter2@127.0.0.1:1/octo")
+        .await
+        .err()
+        .expect("unreachable");
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("PostgreSQL at 127.0.0.1:1 is not reachable ("),
+        "{msg}"
+    );
+    assert!(
+        msg.ends_with(
+            "Start it (e.g. `pg_ctlcluster 15 main start`) or set OCTO_DATABASE_URL to a \
+             reachable server."
+        ),
+        "{msg}"
+    );
+    assert!(!msg.contains("hunter2"), "{msg}");
+}
+
+#[tokio::test]
+async fn missing_database_is_reported_with_its_name() {
+    let url = with_database(&admin_url(), "octo_test_does_not_exist");
+    let err = PostgresStore::connect(&url).await.err().expect("missing");
+    assert!(matches!(err, StoreError::Database { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("octo_test_does_not_exist"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn reconnecting_keeps_the_data_and_migrations_are_a_noop() {
+    let db = TestDatabase::create().await;
+    let url = db.url.clone();
+    let outcome = tokio::spawn(async move {
+        let migrations = |store: &PostgresStore| {
+            let pool = store.pool().clone();
+            async move {
+                sqlx::query_as::<_, (i64, String)>(
+                    "SELECT version, installed_on::text FROM _sqlx_migrations ORDER BY version",
+                )
+                .fetch_all(&pool)
+                .await
+                .expect("migrations")
+            }
+        };
+        let first = PostgresStore::connect(&url).await.expect("connect");
+        assert_eq!(first.location(), "127.0.0.1:5432");
+        first
+            .create_tenant(&TenantRecord {
+                tenant_id: "meshtest".parse().expect("valid"),
+                parent_tenant_id: None,
+                database_name: "meshtest".to_owned(),
+                created_at: chrono::Utc::now(),
+            })
+            .await
+            .expect("create");
+        let applied = migrations(&first).await;
+        assert!(!applied.is_empty());
+        first.close().await;
+
+        let second = PostgresStore::connect(&url).await.expect("reconnect");
+        assert_eq!(migrations(&second).await, applied, "nothing re-applied");
+        assert_eq!(second.list_tenants().await.expect("list").len(), 1);
+        second.close().await;
+    })
+    .await;
+    db.drop_now().await;
+    if let Err(err) = outcome {
+        std::panic::resume_unwind(err.into_panic());
+    }
+}
+
+#[tokio::test]
+async fn a_stored_value_that_does_not_parse_is_corrupt() {
+    let db = TestDatabase::create().await;
+    let url = db.url.clone();
+    let outcome = tokio::spawn(async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        sqlx::query(
+            "INSERT INTO tenants (tenant_id, database_name, created_at) \
+             VALUES ('Not A Tenant', 'x', now())",
+        )
+        .execute(store.pool())
+        .await
+        .expect("raw insert");
+        let err = store.list_tenants().await.expect_err("corrupt");
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+        assert!(
+            err.to_string().starts_with(
+                "Stored data is corrupt: column tenant_id = 'Not A Tenant' in table tenants"
+            ),
+            "{err}"
+        );
+        let tenant: TenantId = "meshtest".parse().expect("valid");
+        assert_eq!(
+            store
+                .get_entity(&tenant, &OctoObjectId::new())
+                .await
+                .expect("get"),
+            None
+        );
+        store.close().await;
+    })
+    .await;
+    db.drop_now().await;
+    if let Err(err) = outcome {
+        std::panic::resume_unwind(err.into_panic());
+    }
+}

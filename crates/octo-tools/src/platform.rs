@@ -1,0 +1,56 @@
+//! The services tools act on, handed to each tool when the registry is built.
+
+use std::sync::Arc;
+
+use octo_store::Store;
+use octo_tenancy::{ResolvedTenant, TenancyError, Tenants};
+
+use crate::error::ToolError;
+use crate::tool::ToolContext;
+
+/// Everything the standard tools need; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Platform {
+    pub tenants: Tenants,
+}
+
+impl Platform {
+    /// Wires the platform on an open store and makes sure the system tenant exists.
+    pub async fn start(store: Arc<dyn Store>) -> Result<Self, TenancyError> {
+        let tenants = Tenants::new(store);
+        tenants.ensure_system_tenant().await?;
+        Ok(Self { tenants })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.tenants.store()
+    }
+
+    /// The tenant a call acts on (`tenantId` parameter, then URL), which must exist.
+    pub async fn tenant(
+        &self,
+        ctx: &ToolContext,
+        parameter: Option<&str>,
+    ) -> Result<ResolvedTenant, ToolError> {
+        let resolved = octo_tenancy::resolve(parameter, ctx.call.url_tenant.as_deref())
+            .map_err(tenancy_error)?;
+        self.tenants
+            .require(&resolved.tenant_id)
+            .await
+            .map_err(|error| failed_in(error, &resolved))?;
+        Ok(resolved)
+    }
+}
+
+/// A tenancy failure before any tenant was settled on.
+pub fn tenancy_error(error: TenancyError) -> ToolError {
+    ToolError::failed(error.to_string())
+}
+
+/// A failure while acting on `tenant`: the envelope names the tenant.
+pub fn failed_in(error: impl std::fmt::Display, tenant: &ResolvedTenant) -> ToolError {
+    ToolError::Failed {
+        message: error.to_string(),
+        tenant_id: Some(tenant.tenant_id.to_string()),
+    }
+}

@@ -1,0 +1,213 @@
+//! Tenant tools through the registry, on an in-memory store.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::tool::CallInfo;
+use crate::{ToolRegistry, test_platform};
+
+async fn registry() -> Arc<ToolRegistry> {
+    let platform = test_platform().await;
+    Arc::new(crate::standard_registry(&platform).expect("registry"))
+}
+
+async fn call(registry: &Arc<ToolRegistry>, name: &str, arguments: Value) -> Value {
+    call_at(registry, name, arguments, None).await
+}
+
+async fn call_at(
+    registry: &Arc<ToolRegistry>,
+    name: &str,
+    arguments: Value,
+    url_tenant: Option<&str>,
+) -> Value {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be an object")
+    };
+    let call = CallInfo {
+        url_tenant: url_tenant.map(str::to_owned),
+        ..CallInfo::default()
+    };
+    registry
+        .call(name, Some(arguments), call)
+        .await
+        .expect("tool exists")
+        .to_json()
+}
+
+fn error(out: &Value) -> &str {
+    out["errorMessage"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_system_tenant_is_listed_from_the_start() {
+    let registry = registry().await;
+    let out = call(&registry, "get_tenants", json!({})).await;
+    assert_eq!(out["isSuccess"], json!(true), "{out}");
+    assert_eq!(out["totalCount"], json!(1));
+    assert_eq!(out["tenants"][0]["tenantId"], json!("octosystem"));
+}
+
+#[tokio::test]
+async fn create_then_list_children() {
+    let registry = registry().await;
+    let out = call(
+        &registry,
+        "create_tenant",
+        json!({"childTenantId": "Plant7"}),
+    )
+    .await;
+    assert_eq!(out["isSuccess"], json!(true), "{out}");
+    assert_eq!(out["createdTenantId"], json!("plant7"));
+    assert_eq!(out["parentTenantId"], json!("octosystem"));
+    assert_eq!(out["tenantId"], json!("plant7"));
+    let children = call(&registry, "get_tenants", json!({"tenantId": "octosystem"})).await;
+    assert_eq!(children["totalCount"], json!(1), "{children}");
+    assert_eq!(
+        children["message"],
+        json!("Found 1 child tenant(s) under 'octosystem'.")
+    );
+    let again = call(
+        &registry,
+        "create_tenant",
+        json!({"childTenantId": "plant7"}),
+    )
+    .await;
+    assert_eq!(error(&again), "Tenant 'plant7' already exists.");
+}
+
+#[tokio::test]
+async fn an_invalid_tenant_id_is_explained() {
+    let registry = registry().await;
+    let out = call(
+        &registry,
+        "create_tenant",
+        json!({"childTenantId": "7 plants"}),
+    )
+    .await;
+    assert!(error(&out).starts_with("Invalid TenantId"), "{out}");
+}
+
+#[tokio::test]
+async fn delete_refuses_without_confirm_and_deletes_with_it() {
+    let registry = registry().await;
+    call(
+        &registry,
+        "create_tenant",
+        json!({"childTenantId": "plant7"}),
+    )
+    .await;
+    let refused = call(&registry, "delete_tenant", json!({"tenantId": "plant7"})).await;
+    assert!(
+        error(&refused).starts_with("Refusing to delete 'plant7' without confirm=true."),
+        "{refused}"
+    );
+    let still_there = call(&registry, "get_tenants", json!({})).await;
+    assert_eq!(still_there["totalCount"], json!(2));
+    let deleted = call(
+        &registry,
+        "delete_tenant",
+        json!({"tenantId": "plant7", "confirm": true}),
+    )
+    .await;
+    assert_eq!(deleted["isSuccess"], json!(true), "{deleted}");
+    assert_eq!(deleted["deletedTenantId"], json!("plant7"));
+    let gone = call(
+        &registry,
+        "delete_tenant",
+        json!({"tenantId": "plant7", "confirm": true}),
+    )
+    .await;
+    assert!(
+        error(&gone).starts_with("Tenant 'plant7' not found"),
+        "{gone}"
+    );
+    assert_eq!(gone["tenantId"], json!("plant7"));
+}
+
+#[tokio::test]
+async fn the_system_tenant_cannot_be_deleted_or_cleaned() {
+    let registry = registry().await;
+    for tool in ["delete_tenant", "clean_tenant"] {
+        let out = call(
+            &registry,
+            tool,
+            json!({"tenantId": "octosystem", "confirm": true}),
+        )
+        .await;
+        assert!(
+            error(&out).contains("cannot be deleted or cleaned"),
+            "{out}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn clean_keeps_the_tenant() {
+    let registry = registry().await;
+    call(
+        &registry,
+        "create_tenant",
+        json!({"childTenantId": "plant7"}),
+    )
+    .await;
+    let refused = call(
+        &registry,
+        "clean_tenant",
+        json!({"childTenantId": "plant7"}),
+    )
+    .await;
+    assert!(
+        error(&refused).starts_with("Refusing to clean 'plant7' without confirm=true."),
+        "{refused}"
+    );
+    let cleaned = call(
+        &registry,
+        "clean_tenant",
+        json!({"childTenantId": "plant7", "confirm": true}),
+    )
+    .await;
+    assert_eq!(cleaned["isSuccess"], json!(true), "{cleaned}");
+    assert_eq!(cleaned["entitiesDeleted"], json!(0));
+    let listed = call(&registry, "get_tenants", json!({})).await;
+    assert_eq!(listed["totalCount"], json!(2));
+}
+
+#[tokio::test]
+async fn no_tenant_at_all_is_no_tenant_could_be_resolved() {
+    let registry = registry().await;
+    let out = call(&registry, "clean_tenant", json!({"confirm": true})).await;
+    assert!(
+        error(&out).starts_with("No tenant could be resolved"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn the_parameter_wins_over_the_url_tenant() {
+    let registry = registry().await;
+    call(
+        &registry,
+        "create_tenant",
+        json!({"childTenantId": "alpha"}),
+    )
+    .await;
+    call(&registry, "create_tenant", json!({"childTenantId": "beta"})).await;
+    let out = call_at(
+        &registry,
+        "clean_tenant",
+        json!({"tenantId": "beta", "confirm": true}),
+        Some("alpha"),
+    )
+    .await;
+    assert_eq!(out["tenantId"], json!("beta"), "{out}");
+    let from_url = call_at(
+        &registry,
+        "clean_tenant",
+        json!({"confirm": true}),
+        Some("alpha"),
+    )
+    .await;
+    assert_eq!(from_url["tenantId"], json!("alpha"), "{from_url}");
+}
