@@ -11,6 +11,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("octo-store", 1),
     ("octo-ck", 2),
     ("octo-tenancy", 2),
+    ("octo-ck-service", 3),
     ("octo-auth", 3),
     ("octo-transfer", 3),
     ("octo-tools", 4),

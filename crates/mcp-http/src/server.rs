@@ -39,8 +39,8 @@ pub enum StartupError {
     Registry(#[from] octo_tools::RegistryError),
     #[error("cannot open the store: {0}")]
     Store(#[from] octo_store::StoreError),
-    #[error("cannot prepare the tenants: {0}")]
-    Tenancy(#[from] octo_tenancy::TenancyError),
+    #[error("cannot prepare the platform: {0}")]
+    Platform(#[from] octo_tools::PlatformError),
 }
 
 /// A server that is bound and ready to serve.
@@ -62,7 +62,7 @@ impl Server {
             source,
         })?;
         let store = octo_store::open(&settings.database_url).await?;
-        let platform = octo_tools::Platform::start(store).await?;
+        let platform = octo_tools::Platform::start(store, Vec::new()).await?;
         let registry = Arc::new(octo_tools::standard_registry(&platform)?);
         let endpoint =
             McpEndpoint::new(Arc::clone(&registry), &settings.mcp, shutdown.child_token());
@@ -99,6 +99,11 @@ impl Server {
             app,
             shutdown,
         } = self;
+        // Import jobs run in every server process; the store hands each job to one of them.
+        let worker_id = format!("mcp-http-{}", std::process::id());
+        tokio::spawn(
+            Arc::clone(&app.platform.ck).run_worker(worker_id, shutdown.child_token()),
+        );
         app.health.set_ready();
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "serving MCP on http://{addr}/mcp");

@@ -34,7 +34,7 @@ pub use tool::{
     Success, Tool, ToolContext, ToolExample, ToolSpec,
 };
 
-pub use platform::Platform;
+pub use platform::{Platform, PlatformError};
 
 /// The registry an OctoMesh MCP server serves: every tool this build provides, wired to
 /// `platform`. The binary only calls this.
@@ -51,7 +51,7 @@ pub async fn test_platform() -> Platform {
         Ok(store) => store,
         Err(error) => panic!("in-memory store: {error}"),
     };
-    match Platform::start(store).await {
+    match Platform::start(store, Vec::new()).await {
         Ok(platform) => platform,
         Err(error) => panic!("platform: {error}"),
     }

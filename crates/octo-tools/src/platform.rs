@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use octo_ck::catalog::CkCatalog;
+use octo_ck_service::CkService;
 use octo_store::Store;
 use octo_tenancy::{ResolvedTenant, TenancyError, Tenants};
 
@@ -12,14 +14,33 @@ use crate::tool::ToolContext;
 #[derive(Clone, Debug)]
 pub struct Platform {
     pub tenants: Tenants,
+    pub ck: Arc<CkService>,
+}
+
+/// Why the platform could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlatformError {
+    #[error("{0}")]
+    Tenancy(#[from] TenancyError),
+    #[error("{0}")]
+    Ck(#[from] octo_ck_service::CkServiceError),
 }
 
 impl Platform {
-    /// Wires the platform on an open store and makes sure the system tenant exists.
-    pub async fn start(store: Arc<dyn Store>) -> Result<Self, TenancyError> {
-        let tenants = Tenants::new(store);
+    /// Wires the platform on an open store: the system tenant exists and every tenant has the
+    /// System model. `catalogs` are operators' extra CK catalogs (the embedded one is always on).
+    pub async fn start(
+        store: Arc<dyn Store>,
+        catalogs: Vec<Arc<dyn CkCatalog>>,
+    ) -> Result<Self, PlatformError> {
+        let tenants = Tenants::new(Arc::clone(&store));
         tenants.ensure_system_tenant().await?;
-        Ok(Self { tenants })
+        let ck = Arc::new(CkService::new(store, catalogs));
+        for tenant in tenants.list().await? {
+            ck.prepare_tenant(&tenant.tenant_id).await?;
+        }
+        Ok(Self { tenants, ck })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

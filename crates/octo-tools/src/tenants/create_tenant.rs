@@ -80,6 +80,15 @@ impl Tool for CreateTenant {
                 message: error.to_string(),
                 tenant_id: Some(child.to_string()),
             })?;
+        // A tenant is usable only with its System model in place.
+        self.0
+            .ck
+            .prepare_tenant(&record.tenant_id)
+            .await
+            .map_err(|error| ToolError::Failed {
+                message: error.to_string(),
+                tenant_id: Some(child.to_string()),
+            })?;
         Ok(Success::new(CreateTenantOutput {
             created_tenant_id: record.tenant_id.to_string(),
             database: record.database_name.clone(),
