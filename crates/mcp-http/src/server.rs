@@ -101,9 +101,7 @@ impl Server {
         } = self;
         // Import jobs run in every server process; the store hands each job to one of them.
         let worker_id = format!("mcp-http-{}", std::process::id());
-        tokio::spawn(
-            Arc::clone(&app.platform.ck).run_worker(worker_id, shutdown.child_token()),
-        );
+        tokio::spawn(Arc::clone(&app.platform.ck).run_worker(worker_id, shutdown.child_token()));
         app.health.set_ready();
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "serving MCP on http://{addr}/mcp");
