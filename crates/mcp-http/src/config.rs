@@ -13,6 +13,7 @@
 //! | `--max-request-body-bytes` | `OCTO_MAX_REQUEST_BODY_BYTES` | `max_request_body_bytes` | 4 MiB |
 //! | `--session-idle-timeout-secs` | `OCTO_SESSION_IDLE_TIMEOUT_SECS` | `session_idle_timeout_secs` | 1800 |
 //! | `--max-sessions` | `OCTO_MAX_SESSIONS` | `max_sessions` | 10000 |
+//! | `--ck-catalog` | `OCTO_CK_CATALOGS` | `ck_catalogs` | none; `name=folder`, repeatable |
 //! | `--conformance-fixtures` | — | — | off (tests only) |
 //!
 //! Log verbosity follows `RUST_LOG` (default `info`). `docs/configuration.md` repeats this table.
@@ -63,6 +64,10 @@ pub struct Cli {
     /// Maximum number of concurrent MCP sessions.
     #[arg(long, env = "OCTO_MAX_SESSIONS")]
     pub max_sessions: Option<usize>,
+    /// An extra CK model catalog, `name=folder` (each subfolder one model); repeatable, or
+    /// comma-separated in the environment.
+    #[arg(long = "ck-catalog", env = "OCTO_CK_CATALOGS", value_delimiter = ',')]
+    pub ck_catalogs: Option<Vec<String>>,
     /// Serve the MCP conformance suite's fixture tools, resources and prompts (tests only).
     #[arg(long)]
     pub conformance_fixtures: bool,
@@ -89,6 +94,7 @@ pub struct FileConfig {
     pub max_request_body_bytes: Option<usize>,
     pub session_idle_timeout_secs: Option<u64>,
     pub max_sessions: Option<usize>,
+    pub ck_catalogs: Option<Vec<String>>,
 }
 
 /// Settings after merging flags, environment, file and defaults.
@@ -98,6 +104,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub log_format: LogFormat,
+    /// Operators' CK catalogs: (name, folder).
+    pub ck_catalogs: Vec<(String, PathBuf)>,
     pub mcp: McpConfig,
 }
 
@@ -117,6 +125,8 @@ pub enum ConfigError {
     DatabaseUrl(String),
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    #[error("CK catalog '{0}' must be written name=folder, e.g. models=/srv/ck-models")]
+    Catalog(String),
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -166,6 +176,18 @@ impl Settings {
             return Err(ConfigError::Zero("session_idle_timeout_secs"));
         }
         let listen = cli.listen.or(file.listen).unwrap_or_else(default_listen);
+        let ck_catalogs = cli
+            .ck_catalogs
+            .or(file.ck_catalogs)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|entry| match entry.split_once('=') {
+                Some((name, folder)) if !name.trim().is_empty() && !folder.trim().is_empty() => {
+                    Ok((name.trim().to_owned(), PathBuf::from(folder.trim())))
+                }
+                _ => Err(ConfigError::Catalog(entry)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mcp = McpConfig {
             allowed_hosts: cli
                 .allowed_hosts
@@ -186,6 +208,7 @@ impl Settings {
             data_dir,
             database_url,
             log_format: cli.log_format.or(file.log_format).unwrap_or_default(),
+            ck_catalogs,
             mcp,
         })
     }
@@ -266,6 +289,17 @@ mod tests {
         let error =
             Settings::resolve(cli(&["--database-url", "mysql://x"])).expect_err("unsupported");
         assert!(error.to_string().contains("sqlite://"), "{error}");
+    }
+
+    #[test]
+    fn ck_catalogs_are_name_equals_folder() {
+        let settings = Settings::resolve(cli(&["--ck-catalog", "lib=/srv/ck"])).expect("ok");
+        assert_eq!(
+            settings.ck_catalogs,
+            [("lib".to_owned(), PathBuf::from("/srv/ck"))]
+        );
+        let error = Settings::resolve(cli(&["--ck-catalog", "nofolder"])).expect_err("bad");
+        assert!(error.to_string().contains("name=folder"), "{error}");
     }
 
     #[test]

@@ -62,7 +62,17 @@ impl Server {
             source,
         })?;
         let store = octo_store::open(&settings.database_url).await?;
-        let platform = octo_tools::Platform::start(store, Vec::new()).await?;
+        let catalogs: Vec<Arc<dyn octo_ck::catalog::CkCatalog>> = settings
+            .ck_catalogs
+            .iter()
+            .map(|(name, folder)| {
+                Arc::new(octo_ck::catalog::FolderCatalog::new(
+                    name.clone(),
+                    folder.clone(),
+                )) as Arc<dyn octo_ck::catalog::CkCatalog>
+            })
+            .collect();
+        let platform = octo_tools::Platform::start(store, catalogs).await?;
         let registry = Arc::new(octo_tools::standard_registry(&platform)?);
         let endpoint =
             McpEndpoint::new(Arc::clone(&registry), &settings.mcp, shutdown.child_token());

@@ -48,7 +48,10 @@ async fn tools_list_has_output_schemas_and_annotations() {
             "{tool}"
         );
         let name = tool["name"].as_str().unwrap_or_default();
-        let read_only = name.starts_with("get_") || name.starts_with("list_");
+        // Every tool whose verb only looks is annotated read-only, and no other.
+        let read_only = ["get_", "list_", "check_", "search_"]
+            .iter()
+            .any(|verb| name.starts_with(verb));
         assert_eq!(
             tool["annotations"]["readOnlyHint"],
             json!(read_only),

@@ -15,14 +15,18 @@
 //! - [`catalog`]: the catalogue tools themselves (`list_available_tools`, `get_tool_details`).
 //! - [`platform`]: [`Platform`], the services tools act on, and tenant resolution for tools.
 //! - [`tenants`]: the tenant tools (`get_tenants`, `create_tenant`, `delete_tenant`, …).
+//! - [`ck`]: Construction Kit catalogs, imports, library status, service toggles.
+//! - [`schema_discovery`]: the types a tenant's models define.
 
 pub mod catalog;
+pub mod ck;
 pub mod envelope;
 pub mod error;
 pub mod platform;
 pub mod reference;
 pub mod registry;
 pub mod schema;
+pub mod schema_discovery;
 pub mod tenants;
 pub mod tool;
 
@@ -42,6 +46,8 @@ pub fn standard_registry(platform: &Platform) -> Result<ToolRegistry, RegistryEr
     let builder = ToolRegistry::builder();
     let builder = catalog::register(builder)?;
     let builder = tenants::register(builder, platform)?;
+    let builder = ck::register(builder, platform)?;
+    let builder = schema_discovery::register(builder, platform)?;
     Ok(builder.build())
 }
 

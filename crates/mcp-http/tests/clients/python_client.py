@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Checks the server with the official MCP Python SDK (package `mcp`), as a real client would.
+"""Checks the server with the official MCP Python SDK (package `mcp`), as a real client would:
+the tool catalogue, the tenant endpoint, and the Construction Kit workflow (create a tenant,
+import a catalog model, poll the library status until Available, list the model's types).
 
 Usage: python_client.py <mcp-url> [--tenant-path octosystem/mcp]
 
@@ -20,6 +22,7 @@ import asyncio
 import json
 import sys
 import traceback
+import uuid
 from typing import Any
 
 from mcp import Client
@@ -188,6 +191,62 @@ async def check_tenant_endpoint(checks: Checks, url: str, mode: str) -> None:
         check_envelope(checks, "tenant list_available_tools", result, expect_success=True)
 
 
+async def check_ck_workflow(checks: Checks, url: str, mode: str) -> None:
+    """Create a tenant, import a catalog model, poll its status until Available, list its types."""
+    tenant = f"e2e{mode}{uuid.uuid4().hex[:8]}"
+    async with Client(url, mode=mode, read_timeout_seconds=TIMEOUT_SECONDS) as client:
+        result = await client.call_tool("create_tenant", {"childTenantId": tenant})
+        out = check_envelope(checks, "create_tenant", result, expect_success=True)
+        checks.check("create_tenant: names the new tenant", (out or {}).get("tenantId") == tenant, short(out))
+
+        result = await client.call_tool(
+            "import_ck_from_catalog",
+            {"catalogName": "embedded", "modelId": "Octo.Industry.Energy", "tenantId": tenant},
+        )
+        out = check_envelope(checks, "import_ck_from_catalog", result, expect_success=True)
+        checks.check(
+            "import_ck_from_catalog: enqueues the model and its dependency",
+            (out or {}).get("modelsToImport") == ["Octo.Assets-1.0.0", "Octo.Industry.Energy-1.0.0"],
+            short(out),
+        )
+
+        states: dict[str, Any] = {}
+        deadline = asyncio.get_running_loop().time() + TIMEOUT_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
+            result = await client.call_tool("get_ck_library_status", {"tenantId": tenant})
+            status = (result.structured_content or {}).get("status") or []
+            states = {m.get("modelName"): m.get("modelState") for m in status if isinstance(m, dict)}
+            if states.get("Octo.Industry.Energy") in ("Available", "ResolveFailed"):
+                break
+            await asyncio.sleep(0.2)
+        checks.check(
+            "get_ck_library_status: the imported model becomes Available",
+            states.get("Octo.Industry.Energy") == "Available" and states.get("Octo.Assets") == "Available",
+            short(states),
+        )
+
+        result = await client.call_tool(
+            "get_available_types", {"tenantId": tenant, "ckModelId": "Octo.Industry.Energy"}
+        )
+        out = check_envelope(checks, "get_available_types", result, expect_success=True)
+        type_ids = [t.get("ckTypeId") for t in (out or {}).get("types") or [] if isinstance(t, dict)]
+        checks.check(
+            "get_available_types: lists Octo.Industry.Energy/EnergyMeter",
+            "Octo.Industry.Energy/EnergyMeter" in type_ids,
+            short(type_ids),
+        )
+
+        result = await client.call_tool("delete_tenant", {"tenantId": tenant})
+        out = check_envelope(checks, "delete_tenant without confirm", result, expect_success=False)
+        checks.check(
+            "delete_tenant without confirm: refuses with the spec's message",
+            str((out or {}).get("errorMessage", "")).startswith(f"Refusing to delete '{tenant}' without confirm=true."),
+            short(out),
+        )
+        result = await client.call_tool("delete_tenant", {"tenantId": tenant, "confirm": True})
+        check_envelope(checks, "delete_tenant with confirm", result, expect_success=True)
+
+
 def describe(error: BaseException) -> str:
     """The leaf exceptions of an (possibly nested) exception group, one per line."""
     if isinstance(error, BaseExceptionGroup):
@@ -220,6 +279,7 @@ def main() -> int:
         checks.prefix = f"[{mode}] "
         asyncio.run(run(checks, f"session with {url}", check_main_endpoint(checks, url, mode)))
         asyncio.run(run(checks, f"session with {tenant_url}", check_tenant_endpoint(checks, tenant_url, mode)))
+        asyncio.run(run(checks, f"CK workflow on {url}", check_ck_workflow(checks, url, mode)))
 
     if checks.failed:
         print(f"python client: {len(checks.failed)} of {checks.passed + len(checks.failed)} checks failed:")
