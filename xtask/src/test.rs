@@ -241,6 +241,16 @@ impl Run {
         let postgres = crate::postgres::test_url();
         crate::postgres::ensure_running(&postgres)?;
         cmd.env("OCTO_TEST_POSTGRES_URL", postgres);
+        // Where the published reference models are at hand (../shared beside the checkout, as
+        // on CI), the CK tests also check that real OctoMesh models load unchanged.
+        let reference = self
+            .ws
+            .root
+            .join("../shared/reference/construction-kit/models");
+        if std::env::var_os("OCTO_CK_REFERENCE_DIR").is_none() && reference.is_dir() {
+            println!("CK reference models: {}", reference.display());
+            cmd.env("OCTO_CK_REFERENCE_DIR", reference);
+        }
         command::run(&mut cmd)
     }
 

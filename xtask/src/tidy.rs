@@ -11,12 +11,14 @@ const LAYERS: &[(&str, u8)] = &[
     ("octo-store", 1),
     ("octo-ck", 2),
     ("octo-tenancy", 2),
+    ("octo-test-support", 2),
     ("octo-ck-service", 3),
     ("octo-auth", 3),
     ("octo-transfer", 3),
-    ("octo-tools", 4),
-    ("octo-mcp", 5),
-    ("mcp-http", 6),
+    ("octo-entities", 4),
+    ("octo-tools", 5),
+    ("octo-mcp", 6),
+    ("mcp-http", 7),
 ];
 
 fn root() -> PathBuf {

@@ -82,6 +82,16 @@ pub enum StoreError {
         /// The database's own message.
         cause: String,
     },
+    /// An entity query, aggregation or index request cannot be run as
+    /// given, e.g. an attribute key with characters other than letters,
+    /// digits and `_`, an operator that does not apply to the attribute's
+    /// kind, or a filter value of the wrong JSON type.
+    #[error("The query cannot be run: {reason}")]
+    #[non_exhaustive]
+    InvalidQuery {
+        /// What is wrong, naming the attribute, and what would work instead.
+        reason: String,
+    },
     /// A stored value does not parse, e.g. an entity id that is not 24 hex
     /// characters. The data was changed outside this server.
     #[error(
@@ -114,6 +124,13 @@ impl StoreError {
     pub(crate) fn tenant_not_found(tenant_id: &TenantId) -> Self {
         Self::NotFound {
             what: format!("Tenant '{tenant_id}'"),
+        }
+    }
+
+    /// A [`StoreError::InvalidQuery`].
+    pub(crate) fn invalid_query(reason: impl Into<String>) -> Self {
+        Self::InvalidQuery {
+            reason: reason.into(),
         }
     }
 

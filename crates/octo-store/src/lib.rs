@@ -13,7 +13,9 @@
 //!
 //! Every table is keyed by tenant first, so PostgreSQL can later distribute
 //! it by tenant. The store holds tenants, Construction Kit models, import
-//! jobs, runtime entities and associations.
+//! jobs, runtime entities and associations, and filters, sorts, pages and
+//! aggregates entities in SQL ([`Store::query_entities`],
+//! [`Store::aggregate_entities`]).
 //!
 //! Modules:
 //!
@@ -24,11 +26,14 @@
 //! - [`job`]: [`ImportJob`], [`JobState`].
 //! - [`entity`]: [`RtEntity`], [`WriteOutcome`].
 //! - [`association`]: [`Association`], [`Direction`].
+//! - [`query`]: [`EntityQuery`], [`AggregationQuery`] and their parts:
+//!   filtering, sorting, paging and aggregating entities in the database.
 //! - [`sql_store`]: [`SqlStore`], the implementation shared by both backends.
 //! - [`sqlite`]: [`SqliteStore`]: opening a SQLite file.
 //! - [`postgres`]: [`PostgresStore`]: connecting to PostgreSQL.
 //! - [`url`]: choosing the backend from a URL; [`url::redact`].
 //! - `column` (private): parsing stored values back, reporting corruption.
+//! - `query_sql` (private): turning queries into SQL for each backend.
 //! - `timestamp` (private): how timestamps are bound on each backend.
 
 pub mod association;
@@ -38,6 +43,8 @@ pub mod entity;
 pub mod error;
 pub mod job;
 pub mod postgres;
+pub mod query;
+mod query_sql;
 pub mod sql_store;
 pub mod sqlite;
 pub mod store;
@@ -53,6 +60,11 @@ pub use entity::{RtEntity, WriteOutcome};
 pub use error::StoreError;
 pub use job::{ImportJob, JobState};
 pub use postgres::PostgresStore;
+pub use query::{
+    AggregateColumn, AggregateFunction, AggregateRow, AggregationQuery, AttributePath, EntityPage,
+    EntityQuery, FieldFilter, FilterExpr, FilterOperator, PathRef, SortDirection, SortKey,
+    SystemAttribute, ValueKind,
+};
 pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;
 pub use store::{Backend, Store};

@@ -11,7 +11,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
 use sqlx::{ConnectOptions, Connection, Postgres};
 
 use crate::error::StoreError;
-use crate::sql_store::{Dialect, SqlStore, classify};
+use crate::query::EntityQuery;
+use crate::query_sql;
+use crate::sql_store::{Dialect, SqlStore, arguments, classify};
 use crate::store::Backend;
 use crate::url::invalid;
 
@@ -31,6 +33,9 @@ impl Dialect for Postgres {
     const BACKEND: Backend = Backend::Postgres;
     const BEGIN_WRITE: &'static str = "BEGIN";
     const CLAIM_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
+    const INDEX_EXISTS: &'static str = "SELECT COUNT(*) FROM pg_indexes \
+         WHERE schemaname = current_schema() AND tablename = 'entities' AND indexname = $1";
+    const ANALYZE_ENTITIES: &'static [&'static str] = &["ANALYZE entities"];
 
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
@@ -71,5 +76,29 @@ impl SqlStore<Postgres> {
                 cause: err.to_string(),
             })?;
         Ok(Self::new(pool, location))
+    }
+
+    /// PostgreSQL's plan (`EXPLAIN`) for the page statement of
+    /// [`crate::Store::query_entities`], one line per element: for checking
+    /// that a filter uses an index made by
+    /// [`crate::Store::ensure_attribute_index`].
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidQuery`] as for the query itself, or a database error.
+    pub async fn explain_query_entities(
+        &self,
+        tenant_id: &octo_ids::TenantId,
+        query: &EntityQuery,
+    ) -> Result<Vec<String>, StoreError> {
+        let (_, page) = query_sql::entity_statements(Backend::Postgres, tenant_id, query)?;
+        let sql = format!("EXPLAIN {}", page.sql);
+        sqlx::query_scalar_with::<Postgres, String, _>(&sql, arguments::<Postgres>(&page.params)?)
+            .fetch_all(self.pool())
+            .await
+            .map_err(|err| {
+                classify(Backend::Postgres, self.location(), err, || {
+                    format!("explain an entity query of tenant '{tenant_id}'")
+                })
+            })
     }
 }

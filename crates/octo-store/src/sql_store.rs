@@ -3,9 +3,12 @@
 //! The SQL is written once: both SQLite and PostgreSQL accept `$1`-style
 //! parameters, `ON CONFLICT … DO UPDATE`, `RETURNING` and row values, and the
 //! row structs decode from either backend's rows. What differs is a
-//! [`Dialect`] (how a write transaction starts, how a job claim locks), the
-//! column types in the migrations, and how each backend connects
-//! ([`crate::sqlite`], [`crate::postgres`]).
+//! [`Dialect`] (how a write transaction starts, how a job claim locks, how
+//! to look up an index), the column types in the migrations, and how each
+//! backend connects ([`crate::sqlite`], [`crate::postgres`]). Entity
+//! queries and aggregations are the exception: their SQL differs per
+//! backend (JSON functions), so `query_sql` writes it for a [`Backend`] and
+//! this module binds and runs it.
 
 use std::fmt::Display;
 
@@ -13,7 +16,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::error::ErrorKind;
 use sqlx::types::Json;
-use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, Type};
+use sqlx::{Arguments, Database, Encode, Executor, FromRow, IntoArguments, Pool, Type};
 use uuid::Uuid;
 
 use octo_ids::{OctoObjectId, TenantId};
@@ -24,6 +27,8 @@ use crate::column::{now, to_i64};
 use crate::entity::{ENTITY_COLUMNS, EntityRow, RtEntity, WriteOutcome};
 use crate::error::StoreError;
 use crate::job::{ImportJob, JOB_COLUMNS, JobRow, JobState};
+use crate::query::{AggregateRow, AggregationQuery, EntityPage, EntityQuery, PathRef};
+use crate::query_sql::{self, Param};
 use crate::store::{Backend, Store};
 use crate::tenant::{CleanReport, TENANT_COLUMNS, TenantRecord, TenantRow};
 use crate::timestamp::SqlTime;
@@ -49,6 +54,16 @@ pub trait Dialect: Database + sealed::Sealed {
     /// LOCKED`); SQLite needs nothing because one statement runs under the
     /// database's single write lock.
     const CLAIM_LOCK: &'static str;
+
+    /// A query with one parameter, the index name, that returns a count
+    /// greater than 0 if the index exists.
+    const INDEX_EXISTS: &'static str;
+    /// Statements, run on one connection, that refresh the planner's
+    /// statistics of `entities` after an index was added (SQLite has none
+    /// at all until `ANALYZE`, and without them it prefers walking
+    /// `entities_by_type` in `rt_id` order over a selective expression
+    /// index; PostgreSQL gathers expression statistics only on `ANALYZE`).
+    const ANALYZE_ENTITIES: &'static [&'static str];
 
     /// How many rows a statement changed (sqlx has no common trait for it).
     fn rows_affected(result: &Self::QueryResult) -> u64;
@@ -138,6 +153,50 @@ pub(crate) fn classify(
 /// (connection exception) and `57P0x` (server shutting down or starting).
 fn is_connection_failure(code: Option<&str>) -> bool {
     code.is_some_and(|code| code.starts_with("08") || code.starts_with("57P0"))
+}
+
+/// The arguments of a built query, in order. Values are cloned into the
+/// arguments because sqlx's argument buffers own what they bind.
+pub(crate) fn arguments<'q, DB>(params: &[Param]) -> Result<DB::Arguments<'q>, StoreError>
+where
+    DB: Database,
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+    SqlTime: Encode<'q, DB> + Type<DB>,
+    Json<Value>: Encode<'q, DB> + Type<DB>,
+{
+    let mut args = DB::Arguments::<'q>::default();
+    for param in params {
+        match param {
+            Param::Text(text) => args.add(text.clone()),
+            Param::Int(int) => args.add(*int),
+            Param::Float(float) => args.add(*float),
+            Param::Bool(flag) => args.add(*flag),
+            Param::Time(time) => args.add(*time),
+            Param::Json(value) => args.add(Json(value.clone())),
+        }
+        .map_err(|err| StoreError::Database {
+            operation: "bind the parameters of an entity query".to_owned(),
+            cause: err.to_string(),
+        })?;
+    }
+    Ok(args)
+}
+
+/// PostgreSQL reports a bad regular expression (`2201B`) or LIKE escape
+/// (`22025`) only when it runs the query; those are the caller's mistakes,
+/// not database failures.
+fn invalid_pattern(err: &sqlx::Error) -> Option<StoreError> {
+    let db = err.as_database_error()?;
+    match db.code().as_deref() {
+        Some("2201B" | "22025") => Some(StoreError::invalid_query(format!(
+            "the pattern of a Regex or Like filter is not valid: {}",
+            db.message()
+        ))),
+        _ => None,
+    }
 }
 
 fn error_kind(err: &sqlx::Error) -> Option<ErrorKind> {
@@ -246,6 +305,7 @@ where
     for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> i32: Encode<'q, DB> + Type<DB>,
+    for<'q> f64: Encode<'q, DB> + Type<DB>,
     for<'q> bool: Encode<'q, DB> + Type<DB>,
     for<'q> SqlTime: Encode<'q, DB> + Type<DB>,
     for<'q> Json<Value>: Encode<'q, DB> + Type<DB>,
@@ -806,6 +866,121 @@ where
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
+    // --- Entity queries ----------------------------------------------------
+
+    async fn query_entities(
+        &self,
+        tenant_id: &TenantId,
+        query: &EntityQuery,
+    ) -> Result<EntityPage, StoreError> {
+        let (count, page) = query_sql::entity_statements(DB::BACKEND, tenant_id, query)?;
+        let fail = |err: sqlx::Error| {
+            invalid_pattern(&err).unwrap_or_else(|| {
+                self.error(err, || {
+                    format!("query the entities of tenant '{tenant_id}'")
+                })
+            })
+        };
+        let total = sqlx::query_scalar_with::<DB, i64, _>(&count.sql, arguments(&count.params)?)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(fail)?;
+        let total_count = u64::try_from(total).unwrap_or(0);
+        // Nothing to fetch past the last match; saves the second statement
+        // for empty results and for paging beyond the end.
+        if total_count <= u64::from(query.offset) || query.limit == 0 {
+            return Ok(EntityPage {
+                total_count,
+                entities: Vec::new(),
+            });
+        }
+        let entities = sqlx::query_as_with::<DB, EntityRow, _>(&page.sql, arguments(&page.params)?)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(RtEntity::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(EntityPage {
+            total_count,
+            entities,
+        })
+    }
+
+    async fn aggregate_entities(
+        &self,
+        tenant_id: &TenantId,
+        query: &AggregationQuery,
+    ) -> Result<Vec<AggregateRow>, StoreError> {
+        let aggregation = query_sql::aggregation(DB::BACKEND, tenant_id, query)?;
+        let statement = &aggregation.statement;
+        let operation = || format!("aggregate the entities of tenant '{tenant_id}'");
+        let rows =
+            sqlx::query_scalar_with::<DB, String, _>(&statement.sql, arguments(&statement.params)?)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|err| {
+                    invalid_pattern(&err).unwrap_or_else(|| self.error(err, operation))
+                })?;
+        rows.iter()
+            .map(|text| {
+                query_sql::aggregate_row(&aggregation.columns, text).ok_or_else(|| {
+                    StoreError::Database {
+                        operation: operation(),
+                        cause: format!("unexpected result row {text}"),
+                    }
+                })
+            })
+            .collect()
+    }
+
+    async fn ensure_attribute_index(
+        &self,
+        tenant_id: &TenantId,
+        ck_type_id: &str,
+        fields: &[PathRef],
+    ) -> Result<(), StoreError> {
+        let (name, sql) = query_sql::index_statement(DB::BACKEND, fields)?;
+        let fail = || {
+            self.fail(|| {
+                format!("create index {name} for type '{ck_type_id}' of tenant '{tenant_id}'")
+            })
+        };
+        // Checked first so that the common case, an index that exists,
+        // takes no lock on the table (CREATE INDEX IF NOT EXISTS locks it
+        // before it looks) and does not re-analyze it.
+        let existing = sqlx::query_scalar::<DB, i64>(DB::INDEX_EXISTS)
+            .bind(name.clone())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(fail())?;
+        if existing > 0 {
+            return Ok(());
+        }
+        let result = sqlx::query::<DB>(&sql).execute(&self.pool).await;
+        match result {
+            Ok(_) => {}
+            // Another process created the same index at the same moment:
+            // `IF NOT EXISTS` does not cover that race on PostgreSQL, which
+            // then reports a duplicate table (42P07) or catalog row.
+            Err(err)
+                if error_kind(&err) == Some(ErrorKind::UniqueViolation)
+                    || err
+                        .as_database_error()
+                        .and_then(|db| db.code())
+                        .is_some_and(|code| code == "42P07") => {}
+            Err(err) => return Err(fail()(err)),
+        }
+        let mut conn = self.pool.acquire().await.map_err(fail())?;
+        for statement in DB::ANALYZE_ENTITIES {
+            sqlx::query::<DB>(statement)
+                .execute(&mut *conn)
+                .await
+                .map_err(fail())?;
+        }
+        tracing::info!(%tenant_id, ck_type_id, index = %name, "attribute index created");
+        Ok(())
+    }
     // --- Associations ------------------------------------------------------
 
     async fn insert_association(&self, association: &Association) -> Result<(), StoreError> {

@@ -3,7 +3,8 @@
 //!
 //! Files are opened in WAL mode, so readers do not block the writer, with
 //! foreign keys on and a 5 s busy timeout, so concurrent writers wait for
-//! each other instead of failing.
+//! each other instead of failing. Every connection gets a `REGEXP`
+//! function (Rust `regex` syntax, from sqlx) for the Regex filter operator.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,7 +17,9 @@ use sqlx::sqlite::{
 };
 
 use crate::error::StoreError;
-use crate::sql_store::{Dialect, SqlStore, classify};
+use crate::query::EntityQuery;
+use crate::query_sql;
+use crate::sql_store::{Dialect, SqlStore, arguments, classify};
 use crate::store::Backend;
 use crate::url::{invalid, redact};
 
@@ -37,6 +40,12 @@ impl Dialect for Sqlite {
     const BACKEND: Backend = Backend::Sqlite;
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const CLAIM_LOCK: &'static str = "";
+    const INDEX_EXISTS: &'static str =
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = $1";
+    // A sample per index is enough for choosing between indexes, and keeps
+    // ANALYZE from reading every row of a large table.
+    const ANALYZE_ENTITIES: &'static [&'static str] =
+        &["PRAGMA analysis_limit = 1000", "ANALYZE entities"];
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()
@@ -60,7 +69,10 @@ impl SqlStore<Sqlite> {
             // much faster than FULL; a power loss may lose the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // SQLite has no REGEXP function of its own; the Regex filter
+            // operator needs one on every connection.
+            .with_regexp();
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let location = if in_memory {
             redact(url)
@@ -110,5 +122,33 @@ impl SqlStore<Sqlite> {
                 cause: err.to_string(),
             })?;
         Ok(Self::new(pool, location))
+    }
+
+    /// SQLite's plan (`EXPLAIN QUERY PLAN`) for the page statement of
+    /// [`crate::Store::query_entities`], one line per step: for checking
+    /// that a filter uses an index made by
+    /// [`crate::Store::ensure_attribute_index`].
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidQuery`] as for the query itself, or a database error.
+    pub async fn explain_query_entities(
+        &self,
+        tenant_id: &octo_ids::TenantId,
+        query: &EntityQuery,
+    ) -> Result<Vec<String>, StoreError> {
+        let (_, page) = query_sql::entity_statements(Backend::Sqlite, tenant_id, query)?;
+        let sql = format!("EXPLAIN QUERY PLAN {}", page.sql);
+        let rows = sqlx::query_as_with::<Sqlite, (i64, i64, i64, String), _>(
+            &sql,
+            arguments::<Sqlite>(&page.params)?,
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(|err| {
+            classify(Backend::Sqlite, self.location(), err, || {
+                format!("explain an entity query of tenant '{tenant_id}'")
+            })
+        })?;
+        Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
     }
 }

@@ -15,6 +15,7 @@ use crate::ck_model::StoredCkModel;
 use crate::entity::{RtEntity, WriteOutcome};
 use crate::error::StoreError;
 use crate::job::ImportJob;
+use crate::query::{AggregateRow, AggregationQuery, EntityPage, EntityQuery, PathRef};
 use crate::tenant::{CleanReport, TenantRecord};
 
 /// Which database a [`Store`] runs on.
@@ -185,6 +186,64 @@ pub trait Store: Send + Sync {
         tenant_id: &TenantId,
         ck_type_ids: &[String],
     ) -> Result<u64, StoreError>;
+
+    // --- Entity queries ----------------------------------------------------
+
+    /// A filtered, sorted page of the tenant's entities of
+    /// `query.ck_type_ids`, with the number of all matches; filtering,
+    /// sorting, counting and paging all run in the database. See
+    /// [`crate::query`] for the semantics of each operator and kind.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidQuery`] for a request that cannot run (an
+    /// invalid key, an operator that does not fit the kind, a value of the
+    /// wrong JSON type, an invalid regular expression).
+    async fn query_entities(
+        &self,
+        tenant_id: &TenantId,
+        query: &EntityQuery,
+    ) -> Result<EntityPage, StoreError>;
+
+    /// Aggregates over the tenant's matching entities in the database.
+    /// Without `group_by`: exactly one row, also for an empty set (counts 0,
+    /// sum/avg/min/max `null`). With `group_by`: one row per group, ordered
+    /// by the group keys (nulls last); none for an empty set. See
+    /// [`crate::query`].
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidQuery`] as for [`Store::query_entities`], and
+    /// for an aggregate that does not fit the field's kind or duplicate
+    /// result keys.
+    async fn aggregate_entities(
+        &self,
+        tenant_id: &TenantId,
+        query: &AggregationQuery,
+    ) -> Result<Vec<AggregateRow>, StoreError>;
+
+    /// Creates, unless it exists, an expression index on `(tenant_id,
+    /// ck_type_id, <fields>…, rt_id)` built from the same expressions that
+    /// [`Store::query_entities`] filters and sorts with, so equality, range
+    /// and prefix filters (and sorts) on these attributes can use it; the
+    /// trailing `rt_id` delivers equal values in page order. A new index is
+    /// followed by `ANALYZE entities`, so the planner knows about it.
+    ///
+    /// The index serves every tenant and type (it is keyed by tenant and
+    /// type); its name is a hash of the indexed expressions, so asking
+    /// again for the same fields, from any type or tenant, is a no-op.
+    /// `tenant_id` and `ck_type_id` name the request in logs and errors.
+    /// Building it locks writes to entities until it is done. Only String,
+    /// Integer, Double, DateTime and Boolean fields (1 to 8) can be indexed;
+    /// on PostgreSQL a text value longer than about 2.7 kB cannot be
+    /// written once it is indexed, so index short text attributes only.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidQuery`] for fields that cannot be indexed.
+    async fn ensure_attribute_index(
+        &self,
+        tenant_id: &TenantId,
+        ck_type_id: &str,
+        fields: &[PathRef],
+    ) -> Result<(), StoreError>;
 
     // --- Associations ------------------------------------------------------
 

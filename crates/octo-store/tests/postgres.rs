@@ -14,7 +14,10 @@ use std::sync::Arc;
 use sqlx::{Connection, Executor, PgConnection};
 
 use octo_ids::{OctoObjectId, TenantId};
-use octo_store::{Backend, PostgresStore, Store, StoreError, TenantRecord};
+use octo_store::{
+    Backend, EntityQuery, FieldFilter, FilterExpr, FilterOperator, PathRef, PostgresStore, Store,
+    StoreError, TenantRecord, ValueKind,
+};
 
 const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -276,6 +279,130 @@ async fn a_stored_value_that_does_not_parse_is_corrupt() {
                 .expect("get"),
             None
         );
+        store.close().await;
+    })
+    .await;
+    db.drop_now().await;
+    if let Err(err) = outcome {
+        std::panic::resume_unwind(err.into_panic());
+    }
+}
+
+#[tokio::test]
+async fn attribute_indexes_are_used_for_equality_prefix_and_range_filters() {
+    let db = TestDatabase::create().await;
+    let url = db.url.clone();
+    let outcome = tokio::spawn(async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        let tenant: TenantId = "meshtest".parse().expect("valid");
+        store
+            .create_tenant(&TenantRecord {
+                tenant_id: tenant.clone(),
+                parent_tenant_id: None,
+                database_name: "meshtest".to_owned(),
+                created_at: chrono::Utc::now(),
+            })
+            .await
+            .expect("create");
+        // Enough rows, of two types, that a scan is clearly worse.
+        sqlx::query(
+            "INSERT INTO entities (tenant_id, rt_id, ck_type_id, rt_version, \
+             rt_creation_date_time, rt_changed_date_time, rt_state, attributes) \
+             SELECT 'meshtest', lpad(to_hex(i), 24, '0'), \
+             CASE WHEN i % 2 = 0 THEN 'M/A' ELSE 'M/B' END, 1, now(), now(), 0, \
+             jsonb_build_object('Name', 'n' || i, 'Power', i, \
+             'NamePlate', jsonb_build_object('ManufacturerName', 'maker' || i)) \
+             FROM generate_series(1, 5000) AS i",
+        )
+        .execute(store.pool())
+        .await
+        .expect("bulk insert");
+
+        let name = PathRef::attribute(["Name"], ValueKind::String);
+        let power = PathRef::attribute(["Power"], ValueKind::Integer);
+        let maker = PathRef::attribute(["NamePlate", "ManufacturerName"], ValueKind::String);
+        let query = |field: &PathRef, operator, value: serde_json::Value| EntityQuery {
+            ck_type_ids: vec!["M/A".to_owned(), "M/B".to_owned()],
+            filter: Some(FilterExpr::Field(FieldFilter {
+                field: field.clone(),
+                operator,
+                value: Some(value),
+                second_value: None,
+            })),
+            sort: vec![],
+            limit: 10,
+            offset: 0,
+        };
+        let by_name = query(&name, FilterOperator::Equals, serde_json::json!("n42"));
+        let plan = |q: EntityQuery| {
+            let store = &store;
+            let tenant = &tenant;
+            async move {
+                store
+                    .explain_query_entities(tenant, &q)
+                    .await
+                    .expect("explain")
+                    .join("\n")
+            }
+        };
+        sqlx::query("ANALYZE entities")
+            .execute(store.pool())
+            .await
+            .expect("analyze");
+        let before = plan(by_name.clone()).await;
+        assert!(!before.contains("entities_attr_"), "{before}");
+
+        for fields in [vec![name.clone()], vec![power.clone()], vec![maker.clone()]] {
+            store
+                .ensure_attribute_index(&tenant, "M/A", &fields)
+                .await
+                .expect("index");
+            store
+                .ensure_attribute_index(&tenant, "M/B", &fields)
+                .await
+                .expect("index again");
+        }
+        let indexes: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'entities' \
+             AND indexname LIKE 'entities\\_attr\\_%'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .expect("count indexes");
+        assert_eq!(indexes, 3, "one index per field set, shared by both types");
+        sqlx::query("ANALYZE entities")
+            .execute(store.pool())
+            .await
+            .expect("analyze");
+
+        for q in [
+            by_name.clone(),
+            query(&maker, FilterOperator::Equals, serde_json::json!("maker7")),
+            query(&power, FilterOperator::Equals, serde_json::json!(4711)),
+            query(&power, FilterOperator::GreaterThan, serde_json::json!(4990)),
+            query(&name, FilterOperator::StartsWith, serde_json::json!("n499")),
+        ] {
+            let explained = plan(q.clone()).await;
+            assert!(
+                explained.contains("entities_attr_"),
+                "{:?} does not use the index:\n{explained}",
+                q.filter
+            );
+        }
+        let page = store
+            .query_entities(&tenant, &by_name)
+            .await
+            .expect("query");
+        assert_eq!(page.total_count, 1);
+        assert_eq!(page.entities[0].attributes["Power"], 42);
+        let page = store
+            .query_entities(
+                &tenant,
+                &query(&power, FilterOperator::GreaterThan, serde_json::json!(4990)),
+            )
+            .await
+            .expect("query");
+        assert_eq!(page.total_count, 10);
         store.close().await;
     })
     .await;

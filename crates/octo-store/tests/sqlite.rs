@@ -8,7 +8,10 @@ use std::future::Future;
 use std::sync::Arc;
 
 use octo_ids::{OctoObjectId, TenantId};
-use octo_store::{Backend, SqliteStore, Store, StoreError, TenantRecord};
+use octo_store::{
+    Backend, EntityQuery, FieldFilter, FilterExpr, FilterOperator, PathRef, SqliteStore, Store,
+    StoreError, TenantRecord, ValueKind,
+};
 
 /// Runs `case` on a store in a new temporary folder, removed afterwards
 /// (also when the case panics).
@@ -218,4 +221,104 @@ async fn a_stored_value_that_does_not_parse_is_corrupt() {
         .expect_err("corrupt");
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
     assert!(err.to_string().contains(&rt_id.to_string()), "{err}");
+}
+
+#[tokio::test]
+async fn attribute_indexes_are_used_for_equality_filters() {
+    let store = SqliteStore::open("sqlite::memory:").await.expect("open");
+    store
+        .create_tenant(&tenant("meshtest"))
+        .await
+        .expect("create");
+    let tenant: TenantId = "meshtest".parse().expect("valid");
+    // Rows of two types, so that the planner has something to choose by.
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+         INSERT INTO entities (tenant_id, rt_id, ck_type_id, rt_version, \
+         rt_creation_date_time, rt_changed_date_time, rt_state, attributes) \
+         SELECT 'meshtest', printf('%024x', i), CASE i % 2 WHEN 0 THEN 'M/A' ELSE 'M/B' END, \
+         1, '2024-01-01T00:00:00.000000Z', '2024-01-01T00:00:00.000000Z', 0, \
+         json_object('Power', i, 'NamePlate', json_object('ManufacturerName', 'maker' || i)) \
+         FROM n",
+    )
+    .execute(store.pool())
+    .await
+    .expect("bulk insert");
+    let maker = PathRef::attribute(["NamePlate", "ManufacturerName"], ValueKind::String);
+    let power = PathRef::attribute(["Power"], ValueKind::Integer);
+    let query = |field: &PathRef, value: serde_json::Value| EntityQuery {
+        ck_type_ids: vec!["M/A".to_owned(), "M/B".to_owned()],
+        filter: Some(FilterExpr::Field(FieldFilter {
+            field: field.clone(),
+            operator: FilterOperator::Equals,
+            value: Some(value),
+            second_value: None,
+        })),
+        sort: vec![],
+        limit: 10,
+        offset: 0,
+    };
+    let by_maker = query(&maker, serde_json::json!("ACME"));
+    let by_power = query(&power, serde_json::json!(2001));
+    let before = store
+        .explain_query_entities(&tenant, &by_maker)
+        .await
+        .expect("explain")
+        .join("\n");
+    assert!(!before.contains("entities_attr_"), "{before}");
+
+    for _ in 0..2 {
+        store
+            .ensure_attribute_index(&tenant, "M/A", std::slice::from_ref(&maker))
+            .await
+            .expect("index");
+        store
+            .ensure_attribute_index(&tenant, "M/A", std::slice::from_ref(&power))
+            .await
+            .expect("index");
+    }
+    for q in [&by_maker, &by_power] {
+        let plan = store
+            .explain_query_entities(&tenant, q)
+            .await
+            .expect("explain")
+            .join("\n");
+        assert!(plan.contains("USING INDEX entities_attr_"), "{plan}");
+    }
+    let indexes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'entities_attr_%'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("count indexes");
+    assert_eq!(indexes, 2);
+    // Writes still work with the expression indexes in place, also for
+    // values of the wrong type.
+    store
+        .insert_entity(&octo_store::RtEntity {
+            tenant_id: tenant.clone(),
+            rt_id: OctoObjectId::new(),
+            ck_type_id: "M/A".to_owned(),
+            rt_well_known_name: None,
+            rt_version: 1,
+            rt_creation_date_time: chrono::Utc::now(),
+            rt_changed_date_time: chrono::Utc::now(),
+            rt_state: 0,
+            attributes: serde_json::json!({ "Power": "lots", "NamePlate": { "ManufacturerName": "ACME" } }),
+        })
+        .await
+        .expect("insert");
+    let page = store
+        .query_entities(&tenant, &by_maker)
+        .await
+        .expect("query");
+    assert_eq!(page.total_count, 1);
+    assert_eq!(
+        store
+            .query_entities(&tenant, &by_power)
+            .await
+            .expect("query")
+            .total_count,
+        0
+    );
 }

@@ -17,9 +17,11 @@
 //! - [`tenants`]: the tenant tools (`get_tenants`, `create_tenant`, `delete_tenant`, …).
 //! - [`ck`]: Construction Kit catalogs, imports, library status, service toggles.
 //! - [`schema_discovery`]: the types a tenant's models define.
+//! - [`entities`]: runtime entity CRUD, queries and aggregations.
 
 pub mod catalog;
 pub mod ck;
+pub mod entities;
 pub mod envelope;
 pub mod error;
 pub mod platform;
@@ -48,6 +50,7 @@ pub fn standard_registry(platform: &Platform) -> Result<ToolRegistry, RegistryEr
     let builder = tenants::register(builder, platform)?;
     let builder = ck::register(builder, platform)?;
     let builder = schema_discovery::register(builder, platform)?;
+    let builder = entities::register(builder, platform)?;
     Ok(builder.build())
 }
 
@@ -57,6 +60,15 @@ pub async fn test_platform() -> Platform {
         Ok(store) => store,
         Err(error) => panic!("in-memory store: {error}"),
     };
+    match Platform::start(store, Vec::new()).await {
+        Ok(platform) => platform,
+        Err(error) => panic!("platform: {error}"),
+    }
+}
+
+/// A platform on `store` (e.g. a fresh `octo_test_support::TestStore` on either backend), for
+/// tests of this and other crates.
+pub async fn test_platform_on(store: std::sync::Arc<dyn octo_store::Store>) -> Platform {
     match Platform::start(store, Vec::new()).await {
         Ok(platform) => platform,
         Err(error) => panic!("platform: {error}"),

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use octo_ck::catalog::CkCatalog;
 use octo_ck_service::CkService;
+use octo_entities::Entities;
 use octo_store::Store;
 use octo_tenancy::{ResolvedTenant, TenancyError, Tenants};
 
@@ -15,6 +16,7 @@ use crate::tool::ToolContext;
 pub struct Platform {
     pub tenants: Tenants,
     pub ck: Arc<CkService>,
+    pub entities: Entities,
 }
 
 /// Why the platform could not start.
@@ -40,7 +42,12 @@ impl Platform {
         for tenant in tenants.list().await? {
             ck.prepare_tenant(&tenant.tenant_id).await?;
         }
-        Ok(Self { tenants, ck })
+        let entities = Entities::new(Arc::clone(&ck));
+        Ok(Self {
+            tenants,
+            ck,
+            entities,
+        })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

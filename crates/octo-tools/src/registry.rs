@@ -407,6 +407,8 @@ impl<T: Tool> ErasedTool for Typed<T> {
             message: success.message,
             tenant_id: success.tenant_id,
             warnings: success.warnings,
+            entity: success.entity,
+            current_rt_version: success.current_rt_version,
             ..Envelope::success(data)
         })
     }

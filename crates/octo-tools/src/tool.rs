@@ -194,6 +194,10 @@ pub struct Success<T> {
     pub message: Option<String>,
     pub tenant_id: Option<String>,
     pub warnings: Vec<String>,
+    /// The entity acted on, for the envelope's `entity` field.
+    pub entity: Option<Value>,
+    /// The entity's version after the call, for the envelope's `currentRtVersion`.
+    pub current_rt_version: Option<u64>,
 }
 
 impl<T> Success<T> {
@@ -203,6 +207,8 @@ impl<T> Success<T> {
             message: None,
             tenant_id: None,
             warnings: Vec::new(),
+            entity: None,
+            current_rt_version: None,
         }
     }
 

@@ -2,34 +2,41 @@
 #![allow(dead_code)] // Each test binary uses a different subset.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
 use mcp_http::{Cli, Server, Settings};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub const ACCEPT: &str = "application/json, text/event-stream";
 pub const VERSION: &str = "2025-11-25";
 
-/// A running server; stops when dropped.
+/// A running server; stops when dropped ([`TestServer::stop`] also waits until it has stopped).
 pub struct TestServer {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     shutdown: CancellationToken,
+    serving: Option<JoinHandle<()>>,
     data_dir: PathBuf,
+    /// Whether the data folder is the server's own, removed when it is dropped.
+    owns_data_dir: bool,
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.shutdown.cancel();
-        std::fs::remove_dir_all(&self.data_dir).ok();
+        if self.owns_data_dir {
+            std::fs::remove_dir_all(&self.data_dir).ok();
+        }
     }
 }
 
-/// Starts a server with extra command-line flags on 127.0.0.1, port chosen by the OS.
+/// Starts a server with extra command-line flags on 127.0.0.1, port chosen by the OS, with a
+/// data folder of its own (removed when the server is dropped).
 pub async fn start(extra: &[&str]) -> TestServer {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let data_dir = std::env::temp_dir().join(format!(
@@ -37,6 +44,17 @@ pub async fn start(extra: &[&str]) -> TestServer {
         std::process::id(),
         NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
+    launch(data_dir, true, extra).await
+}
+
+/// Starts a server like [`start`] on the data folder `data_dir`, which is kept when the server
+/// stops, so another server can be started on the same data (pass `--database-url` in `extra`
+/// for a database outside it).
+pub async fn start_in(data_dir: &Path, extra: &[&str]) -> TestServer {
+    launch(data_dir.to_path_buf(), false, extra).await
+}
+
+async fn launch(data_dir: PathBuf, owns_data_dir: bool, extra: &[&str]) -> TestServer {
     let data = data_dir.display().to_string();
     let mut args = vec!["mcp-http", "--listen", "127.0.0.1:0", "--data-dir", &data];
     args.extend_from_slice(extra);
@@ -46,7 +64,7 @@ pub async fn start(extra: &[&str]) -> TestServer {
         .await
         .expect("server binds");
     let addr = server.local_addr().expect("bound address");
-    tokio::spawn(server.serve());
+    let serving = tokio::spawn(server.serve());
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
@@ -55,7 +73,9 @@ pub async fn start(extra: &[&str]) -> TestServer {
         addr,
         client,
         shutdown,
+        serving: Some(serving),
         data_dir,
+        owns_data_dir,
     };
     server.wait_ready().await;
     server
@@ -89,6 +109,18 @@ impl Reply {
 }
 
 impl TestServer {
+    /// Stops the server (as SIGTERM does: its shutdown token is cancelled) and waits until it has
+    /// drained its connections and returned, so a new server can be started on the same data.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(serving) = self.serving.take() {
+            tokio::time::timeout(Duration::from_secs(30), serving)
+                .await
+                .expect("the server stops within 30 s")
+                .expect("the server task ends without panicking");
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -5,6 +5,12 @@
 //! out one `#[tokio::test]` per case for a backend's harness, so each case is
 //! a separately named (and, under nextest, separately run) test.
 
+mod query;
+mod query_model;
+
+pub use query::*;
+pub use query_model::query_and_aggregate_match_an_in_memory_model;
+
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
@@ -50,6 +56,18 @@ macro_rules! conformance_suite {
             associations_are_listed_counted_and_deleted,
             duplicate_association_is_rejected,
             association_to_missing_entity_is_not_found,
+            query_filters_strings,
+            query_filters_numbers,
+            query_filters_booleans_and_date_times,
+            query_filters_arrays_records_and_json,
+            query_filters_system_attributes,
+            query_combines_filters_with_and_or,
+            query_rejects_invalid_keys,
+            query_sorts_by_kind_and_pages,
+            aggregate_scalar_and_empty_set,
+            aggregate_grouped,
+            attribute_index_is_idempotent_and_queries_still_work,
+            query_and_aggregate_match_an_in_memory_model,
         );
     };
     (@cases $harness:path; $($case:ident),* $(,)?) => {

@@ -1,15 +1,18 @@
-//! CK tools through the registry, on an in-memory store.
+//! CK tools through the registry. Every case runs twice, on a fresh SQLite and on a fresh
+//! PostgreSQL store (`both_backends!`).
 
 use std::sync::Arc;
 
+use octo_store::Store;
+use octo_test_support::both_backends;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::tool::CallInfo;
-use crate::{Platform, ToolRegistry, test_platform};
+use crate::{Platform, ToolRegistry, test_platform_on};
 
-async fn setup() -> (Platform, Arc<ToolRegistry>) {
-    let platform = test_platform().await;
+async fn setup(store: Arc<dyn Store>) -> (Platform, Arc<ToolRegistry>) {
+    let platform = test_platform_on(store).await;
     let registry = Arc::new(crate::standard_registry(&platform).expect("registry"));
     (platform, registry)
 }
@@ -33,9 +36,9 @@ fn error(out: &Value) -> &str {
     out["errorMessage"].as_str().unwrap_or_default()
 }
 
-#[tokio::test]
-async fn catalogs_and_their_models_are_listed() {
-    let (_, registry) = setup().await;
+both_backends!(catalogs_and_their_models_are_listed);
+async fn catalogs_and_their_models_are_listed(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
     let catalogs = call(&registry, "list_ck_catalogs", json!({})).await;
     assert_eq!(
         catalogs["catalogs"][0]["name"],
@@ -77,9 +80,9 @@ async fn catalogs_and_their_models_are_listed() {
     assert_eq!(paged["models"].as_array().map(Vec::len), Some(2));
 }
 
-#[tokio::test]
-async fn import_from_catalog_then_status_until_available() {
-    let (platform, registry) = setup().await;
+both_backends!(import_from_catalog_then_status_until_available);
+async fn import_from_catalog_then_status_until_available(store: Arc<dyn Store>) {
+    let (platform, registry) = setup(store).await;
     let plan = call(
         &registry,
         "import_ck_from_catalog",
@@ -150,9 +153,11 @@ async fn import_from_catalog_then_status_until_available() {
     );
 }
 
-#[tokio::test]
-async fn a_service_managed_model_is_not_imported_and_the_result_says_what_to_use() {
-    let (_, registry) = setup().await;
+both_backends!(a_service_managed_model_is_not_imported_and_the_result_says_what_to_use);
+async fn a_service_managed_model_is_not_imported_and_the_result_says_what_to_use(
+    store: Arc<dyn Store>,
+) {
+    let (_, registry) = setup(store).await;
     let out = call(
         &registry,
         "import_ck_from_catalog",
@@ -168,9 +173,9 @@ async fn a_service_managed_model_is_not_imported_and_the_result_says_what_to_use
     assert!(warning.contains("call enable_stream_data instead"), "{out}");
 }
 
-#[tokio::test]
-async fn import_ck_model_waits_for_the_background_worker() {
-    let (platform, registry) = setup().await;
+both_backends!(import_ck_model_waits_for_the_background_worker);
+async fn import_ck_model_waits_for_the_background_worker(store: Arc<dyn Store>) {
+    let (platform, registry) = setup(store).await;
     let shutdown = CancellationToken::new();
     let worker = tokio::spawn(Arc::clone(&platform.ck).run_worker("bg".into(), shutdown.clone()));
     let out = call(
@@ -201,9 +206,9 @@ async fn import_ck_model_waits_for_the_background_worker() {
     worker.await.expect("worker stops");
 }
 
-#[tokio::test]
-async fn import_ck_model_without_waiting_and_its_input_errors() {
-    let (_, registry) = setup().await;
+both_backends!(import_ck_model_without_waiting_and_its_input_errors);
+async fn import_ck_model_without_waiting_and_its_input_errors(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
     let queued = call(
         &registry,
         "import_ck_model",
@@ -236,9 +241,9 @@ async fn import_ck_model_without_waiting_and_its_input_errors() {
     assert_eq!(garbage["tenantId"], json!("octosystem"));
 }
 
-#[tokio::test]
-async fn toggles_are_idempotent_and_disabling_needs_consent() {
-    let (_, registry) = setup().await;
+both_backends!(toggles_are_idempotent_and_disabling_needs_consent);
+async fn toggles_are_idempotent_and_disabling_needs_consent(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
     let on = call(
         &registry,
         "enable_stream_data",
@@ -284,9 +289,9 @@ async fn toggles_are_idempotent_and_disabling_needs_consent() {
     }
 }
 
-#[tokio::test]
-async fn dependency_and_upgrade_checks_change_nothing() {
-    let (platform, registry) = setup().await;
+both_backends!(dependency_and_upgrade_checks_change_nothing);
+async fn dependency_and_upgrade_checks_change_nothing(store: Arc<dyn Store>) {
+    let (platform, registry) = setup(store).await;
     let deps = call(
         &registry,
         "check_ck_dependencies",
@@ -323,9 +328,9 @@ async fn dependency_and_upgrade_checks_change_nothing() {
     );
 }
 
-#[tokio::test]
-async fn clear_tenant_cache_names_the_tenant() {
-    let (_, registry) = setup().await;
+both_backends!(clear_tenant_cache_names_the_tenant);
+async fn clear_tenant_cache_names_the_tenant(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
     let out = call(
         &registry,
         "clear_tenant_cache",

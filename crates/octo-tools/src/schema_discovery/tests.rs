@@ -1,18 +1,21 @@
-//! Schema discovery tools through the registry, on an in-memory store with the System model and,
-//! where a test needs richer types, `Octo.Industry.Energy` imported from the embedded catalog.
+//! Schema discovery tools through the registry, on a store with the System model and, where a
+//! test needs richer types, `Octo.Industry.Energy` imported from the embedded catalog. Every case
+//! runs twice, on a fresh SQLite and on a fresh PostgreSQL store (`both_backends!`).
 
 use std::sync::Arc;
 
 use octo_ids::TenantId;
+use octo_store::Store;
+use octo_test_support::both_backends;
 use serde_json::{Value, json};
 
 use crate::tool::{Annotations, CallInfo, Category};
-use crate::{Platform, ToolRegistry, test_platform};
+use crate::{Platform, ToolRegistry, test_platform_on};
 
 const TOOLS: [&str; 3] = ["get_available_types", "get_type_schema", "search_types"];
 
-async fn registry() -> (Platform, Arc<ToolRegistry>) {
-    let platform = test_platform().await;
+async fn registry(store: Arc<dyn Store>) -> (Platform, Arc<ToolRegistry>) {
+    let platform = test_platform_on(store).await;
     let registry = Arc::new(crate::standard_registry(&platform).expect("registry"));
     (platform, registry)
 }
@@ -84,9 +87,9 @@ async fn schema(registry: &Arc<ToolRegistry>, ck_type_id: &str) -> Value {
     out
 }
 
-#[tokio::test]
-async fn the_tools_are_read_only_schema_discovery_tools() {
-    let (_, registry) = registry().await;
+both_backends!(the_tools_are_read_only_schema_discovery_tools);
+async fn the_tools_are_read_only_schema_discovery_tools(store: Arc<dyn Store>) {
+    let (_, registry) = registry(store).await;
     for name in TOOLS {
         let descriptor = registry.get(name).expect("registered");
         assert_eq!(
@@ -103,9 +106,9 @@ async fn the_tools_are_read_only_schema_discovery_tools() {
     }
 }
 
-#[tokio::test]
-async fn system_types_are_listed_without_abstract_ones_by_default() {
-    let (_, registry) = registry().await;
+both_backends!(system_types_are_listed_without_abstract_ones_by_default);
+async fn system_types_are_listed_without_abstract_ones_by_default(store: Arc<dyn Store>) {
+    let (_, registry) = registry(store).await;
     let out = call(
         &registry,
         "get_available_types",
@@ -140,9 +143,11 @@ async fn system_types_are_listed_without_abstract_ones_by_default() {
     assert!(all["totalTypes"].as_u64() > out["totalTypes"].as_u64());
 }
 
-#[tokio::test]
-async fn the_model_filter_takes_a_name_or_an_id_and_names_the_loaded_models_when_unknown() {
-    let (platform, registry) = registry().await;
+both_backends!(the_model_filter_takes_a_name_or_an_id_and_names_the_loaded_models_when_unknown);
+async fn the_model_filter_takes_a_name_or_an_id_and_names_the_loaded_models_when_unknown(
+    store: Arc<dyn Store>,
+) {
+    let (platform, registry) = registry(store).await;
     import_energy(&platform).await;
     let out = call(
         &registry,
@@ -188,9 +193,9 @@ async fn the_model_filter_takes_a_name_or_an_id_and_names_the_loaded_models_when
     assert!(message.contains("Octo.Industry.Energy-1.0.0"), "{message}");
 }
 
-#[tokio::test]
-async fn a_schema_includes_inherited_attributes_with_their_origin() {
-    let (_, registry) = registry().await;
+both_backends!(a_schema_includes_inherited_attributes_with_their_origin);
+async fn a_schema_includes_inherited_attributes_with_their_origin(store: Arc<dyn Store>) {
+    let (_, registry) = registry(store).await;
     let out = schema(&registry, "System/SimpleRtQuery").await;
     assert_eq!(out["tenantId"], json!("octosystem"));
     assert_eq!(out["ckTypeId"], json!("System/SimpleRtQuery"));
@@ -241,9 +246,9 @@ async fn a_schema_includes_inherited_attributes_with_their_origin() {
     );
 }
 
-#[tokio::test]
-async fn enum_attributes_list_their_values() {
-    let (platform, registry) = registry().await;
+both_backends!(enum_attributes_list_their_values);
+async fn enum_attributes_list_their_values(store: Arc<dyn Store>) {
+    let (platform, registry) = registry(store).await;
     import_energy(&platform).await;
     let out = schema(&registry, "Octo.Industry.Energy/EnergyMeter").await;
     let carrier = find(&out["attributes"], "name", "EnergyCarrier");
@@ -261,9 +266,11 @@ async fn enum_attributes_list_their_values() {
     assert!(required.contains(&json!("Number")), "{out}");
 }
 
-#[tokio::test]
-async fn associations_appear_in_both_directions_with_where_they_are_declared() {
-    let (platform, registry) = registry().await;
+both_backends!(associations_appear_in_both_directions_with_where_they_are_declared);
+async fn associations_appear_in_both_directions_with_where_they_are_declared(
+    store: Arc<dyn Store>,
+) {
+    let (platform, registry) = registry(store).await;
     let entity = schema(&registry, "System/Entity").await;
     let related = find(&entity["outboundAssociations"], "roleId", "System/Related");
     assert_eq!(related["direction"], json!("Outbound"));
@@ -324,9 +331,9 @@ async fn associations_appear_in_both_directions_with_where_they_are_declared() {
     assert!(own.get("inheritedFrom").is_none(), "{own}");
 }
 
-#[tokio::test]
-async fn an_imported_type_is_found_by_runtime_id_full_id_and_search() {
-    let (platform, registry) = registry().await;
+both_backends!(an_imported_type_is_found_by_runtime_id_full_id_and_search);
+async fn an_imported_type_is_found_by_runtime_id_full_id_and_search(store: Arc<dyn Store>) {
+    let (platform, registry) = registry(store).await;
     import_energy(&platform).await;
     let by_runtime = schema(&registry, "Octo.Industry.Energy/EnergyMeter").await;
     assert_eq!(
@@ -368,9 +375,9 @@ async fn an_imported_type_is_found_by_runtime_id_full_id_and_search() {
     assert_eq!(found["matchCount"], json!(matches.len()));
 }
 
-#[tokio::test]
-async fn a_full_id_with_other_versions_names_the_loaded_one() {
-    let (_, registry) = registry().await;
+both_backends!(a_full_id_with_other_versions_names_the_loaded_one);
+async fn a_full_id_with_other_versions_names_the_loaded_one(store: Arc<dyn Store>) {
+    let (_, registry) = registry(store).await;
     let out = call(
         &registry,
         "get_type_schema",
@@ -382,9 +389,9 @@ async fn a_full_id_with_other_versions_names_the_loaded_one() {
     assert!(error(&out).contains("'System/Entity'"), "{out}");
 }
 
-#[tokio::test]
-async fn an_unknown_type_suggests_close_names() {
-    let (platform, registry) = registry().await;
+both_backends!(an_unknown_type_suggests_close_names);
+async fn an_unknown_type_suggests_close_names(store: Arc<dyn Store>) {
+    let (platform, registry) = registry(store).await;
     let typo = call(
         &registry,
         "get_type_schema",
@@ -427,9 +434,9 @@ async fn an_unknown_type_suggests_close_names() {
     );
 }
 
-#[tokio::test]
-async fn a_malformed_type_id_is_explained() {
-    let (platform, registry) = registry().await;
+both_backends!(a_malformed_type_id_is_explained);
+async fn a_malformed_type_id_is_explained(store: Arc<dyn Store>) {
+    let (platform, registry) = registry(store).await;
     for malformed in ["System/Not A Type", "EnergyMeter", "System-2/Entity"] {
         let out = call(
             &registry,
@@ -461,9 +468,9 @@ async fn a_malformed_type_id_is_explained() {
     );
 }
 
-#[tokio::test]
-async fn blank_required_arguments_are_reported_by_name() {
-    let (_, registry) = registry().await;
+both_backends!(blank_required_arguments_are_reported_by_name);
+async fn blank_required_arguments_are_reported_by_name(store: Arc<dyn Store>) {
+    let (_, registry) = registry(store).await;
     let search = call(
         &registry,
         "search_types",
@@ -480,9 +487,9 @@ async fn blank_required_arguments_are_reported_by_name() {
     assert_eq!(error(&schema), "ckTypeId is required.");
 }
 
-#[tokio::test]
-async fn search_mentions_abstract_matches_it_leaves_out() {
-    let (_, registry) = registry().await;
+both_backends!(search_mentions_abstract_matches_it_leaves_out);
+async fn search_mentions_abstract_matches_it_leaves_out(store: Arc<dyn Store>) {
+    let (_, registry) = registry(store).await;
     let concrete = call(
         &registry,
         "search_types",
@@ -519,9 +526,9 @@ async fn search_mentions_abstract_matches_it_leaves_out() {
     assert_eq!(none["matchCount"], json!(0));
 }
 
-#[tokio::test]
-async fn an_unknown_tenant_is_not_found() {
-    let (_, registry) = registry().await;
+both_backends!(an_unknown_tenant_is_not_found);
+async fn an_unknown_tenant_is_not_found(store: Arc<dyn Store>) {
+    let (_, registry) = registry(store).await;
     let arguments = [
         json!({"tenantId": "nope"}),
         json!({"ckTypeId": "System/Entity", "tenantId": "nope"}),
@@ -537,9 +544,9 @@ async fn an_unknown_tenant_is_not_found() {
     }
 }
 
-#[tokio::test]
-async fn no_tenant_at_all_is_no_tenant_could_be_resolved() {
-    let (_, registry) = registry().await;
+both_backends!(no_tenant_at_all_is_no_tenant_could_be_resolved);
+async fn no_tenant_at_all_is_no_tenant_could_be_resolved(store: Arc<dyn Store>) {
+    let (_, registry) = registry(store).await;
     let arguments = [
         json!({}),
         json!({"ckTypeId": "System/Entity"}),
@@ -554,9 +561,9 @@ async fn no_tenant_at_all_is_no_tenant_could_be_resolved() {
     }
 }
 
-#[tokio::test]
-async fn the_url_tenant_is_the_fallback() {
-    let (_, registry) = registry().await;
+both_backends!(the_url_tenant_is_the_fallback);
+async fn the_url_tenant_is_the_fallback(store: Arc<dyn Store>) {
+    let (_, registry) = registry(store).await;
     let created = call(
         &registry,
         "create_tenant",

@@ -1,14 +1,17 @@
-//! Tenant tools through the registry, on an in-memory store.
+//! Tenant tools through the registry. Every case runs twice, on a fresh SQLite and on a fresh
+//! PostgreSQL store (`both_backends!`).
 
 use std::sync::Arc;
 
+use octo_store::Store;
+use octo_test_support::both_backends;
 use serde_json::{Value, json};
 
 use crate::tool::CallInfo;
-use crate::{ToolRegistry, test_platform};
+use crate::{ToolRegistry, test_platform_on};
 
-async fn registry() -> Arc<ToolRegistry> {
-    let platform = test_platform().await;
+async fn registry(store: Arc<dyn Store>) -> Arc<ToolRegistry> {
+    let platform = test_platform_on(store).await;
     Arc::new(crate::standard_registry(&platform).expect("registry"))
 }
 
@@ -40,18 +43,18 @@ fn error(out: &Value) -> &str {
     out["errorMessage"].as_str().unwrap_or_default()
 }
 
-#[tokio::test]
-async fn the_system_tenant_is_listed_from_the_start() {
-    let registry = registry().await;
+both_backends!(the_system_tenant_is_listed_from_the_start);
+async fn the_system_tenant_is_listed_from_the_start(store: Arc<dyn Store>) {
+    let registry = registry(store).await;
     let out = call(&registry, "get_tenants", json!({})).await;
     assert_eq!(out["isSuccess"], json!(true), "{out}");
     assert_eq!(out["totalCount"], json!(1));
     assert_eq!(out["tenants"][0]["tenantId"], json!("octosystem"));
 }
 
-#[tokio::test]
-async fn create_then_list_children() {
-    let registry = registry().await;
+both_backends!(create_then_list_children);
+async fn create_then_list_children(store: Arc<dyn Store>) {
+    let registry = registry(store).await;
     let out = call(
         &registry,
         "create_tenant",
@@ -77,9 +80,9 @@ async fn create_then_list_children() {
     assert_eq!(error(&again), "Tenant 'plant7' already exists.");
 }
 
-#[tokio::test]
-async fn an_invalid_tenant_id_is_explained() {
-    let registry = registry().await;
+both_backends!(an_invalid_tenant_id_is_explained);
+async fn an_invalid_tenant_id_is_explained(store: Arc<dyn Store>) {
+    let registry = registry(store).await;
     let out = call(
         &registry,
         "create_tenant",
@@ -89,9 +92,9 @@ async fn an_invalid_tenant_id_is_explained() {
     assert!(error(&out).starts_with("Invalid TenantId"), "{out}");
 }
 
-#[tokio::test]
-async fn delete_refuses_without_confirm_and_deletes_with_it() {
-    let registry = registry().await;
+both_backends!(delete_refuses_without_confirm_and_deletes_with_it);
+async fn delete_refuses_without_confirm_and_deletes_with_it(store: Arc<dyn Store>) {
+    let registry = registry(store).await;
     call(
         &registry,
         "create_tenant",
@@ -126,9 +129,9 @@ async fn delete_refuses_without_confirm_and_deletes_with_it() {
     assert_eq!(gone["tenantId"], json!("plant7"));
 }
 
-#[tokio::test]
-async fn the_system_tenant_cannot_be_deleted_or_cleaned() {
-    let registry = registry().await;
+both_backends!(the_system_tenant_cannot_be_deleted_or_cleaned);
+async fn the_system_tenant_cannot_be_deleted_or_cleaned(store: Arc<dyn Store>) {
+    let registry = registry(store).await;
     for tool in ["delete_tenant", "clean_tenant"] {
         let out = call(
             &registry,
@@ -143,9 +146,9 @@ async fn the_system_tenant_cannot_be_deleted_or_cleaned() {
     }
 }
 
-#[tokio::test]
-async fn clean_keeps_the_tenant() {
-    let registry = registry().await;
+both_backends!(clean_keeps_the_tenant);
+async fn clean_keeps_the_tenant(store: Arc<dyn Store>) {
+    let registry = registry(store).await;
     call(
         &registry,
         "create_tenant",
@@ -174,9 +177,9 @@ async fn clean_keeps_the_tenant() {
     assert_eq!(listed["totalCount"], json!(2));
 }
 
-#[tokio::test]
-async fn no_tenant_at_all_is_no_tenant_could_be_resolved() {
-    let registry = registry().await;
+both_backends!(no_tenant_at_all_is_no_tenant_could_be_resolved);
+async fn no_tenant_at_all_is_no_tenant_could_be_resolved(store: Arc<dyn Store>) {
+    let registry = registry(store).await;
     let out = call(&registry, "clean_tenant", json!({"confirm": true})).await;
     assert!(
         error(&out).starts_with("No tenant could be resolved"),
@@ -184,9 +187,9 @@ async fn no_tenant_at_all_is_no_tenant_could_be_resolved() {
     );
 }
 
-#[tokio::test]
-async fn the_parameter_wins_over_the_url_tenant() {
-    let registry = registry().await;
+both_backends!(the_parameter_wins_over_the_url_tenant);
+async fn the_parameter_wins_over_the_url_tenant(store: Arc<dyn Store>) {
+    let registry = registry(store).await;
     call(
         &registry,
         "create_tenant",

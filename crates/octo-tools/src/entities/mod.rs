@@ -1,0 +1,57 @@
+//! Runtime entity tools: CRUD with optimistic locking, queries and aggregations.
+//!
+//! Validation, paths and SQL live in `octo-entities` and `octo-store`; these are the wire
+//! shapes and messages.
+
+mod aggregation;
+mod crud;
+pub mod dto;
+mod query;
+
+use octo_entities::{EntityError, EntityView, Written};
+use octo_tenancy::ResolvedTenant;
+use serde_json::Value;
+
+use crate::error::{RegistryError, ToolError};
+use crate::platform::{Platform, failed_in};
+use crate::registry::ToolRegistryBuilder;
+
+pub fn register(
+    builder: ToolRegistryBuilder,
+    platform: &Platform,
+) -> Result<ToolRegistryBuilder, RegistryError> {
+    let p = || platform.clone();
+    builder
+        .register(crud::CreateEntity(p()))?
+        .register(crud::GetEntityById(p()))?
+        .register(crud::UpdateEntity(p()))?
+        .register(crud::DeleteEntity(p()))?
+        .register(query::QueryEntities(p()))?
+        .register(query::QueryEntitiesSimple(p()))?
+        .register(aggregation::QueryEntitiesAggregation(p()))?
+        .register(aggregation::QueryEntitiesGrouping(p()))
+}
+
+fn failed(error: EntityError, tenant: &ResolvedTenant) -> ToolError {
+    failed_in(error, tenant)
+}
+
+fn entity_json(view: &EntityView) -> Value {
+    serde_json::to_value(view).unwrap_or(Value::Null)
+}
+
+/// A conflict as the envelope carries it: `isConflict`, `entity`, `currentRtVersion`.
+fn conflict(written: &Written, tenant: &ResolvedTenant) -> Option<ToolError> {
+    match written {
+        Written::Conflict { message, current } => Some(ToolError::Conflict {
+            message: message.clone(),
+            tenant_id: Some(tenant.tenant_id.to_string()),
+            entity: Some(entity_json(current)),
+            current_rt_version: current.rt_version,
+        }),
+        Written::Done(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

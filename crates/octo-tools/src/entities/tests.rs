@@ -1,0 +1,472 @@
+//! Entity tools through the registry with a test model. Every case runs twice, on a fresh
+//! SQLite and on a fresh PostgreSQL store (`both_backends!`).
+
+use std::sync::Arc;
+
+use octo_store::Store;
+use octo_test_support::both_backends;
+use serde_json::{Value, json};
+
+use crate::tool::CallInfo;
+use crate::{Platform, ToolRegistry, test_platform_on};
+
+/// A model written for these tests: an abstract machine, a pump with every common value type,
+/// and a record.
+const MODEL: &str = "modelId: Test.Plant-1.0.0
+dependencies:
+  - System-[2.0,3.0)
+enums:
+  - enumId: PumpStatus
+    values:
+      - key: 0
+        name: Running
+      - key: 1
+        name: Stopped
+records:
+  - recordId: NamePlate
+    attributes:
+      - id: ${this}/Manufacturer
+        name: Manufacturer
+      - id: ${this}/SerialNumber
+        name: SerialNumber
+        isOptional: true
+attributes:
+  - id: Name
+    valueType: String
+  - id: Manufacturer
+    valueType: String
+  - id: SerialNumber
+    valueType: String
+  - id: FlowRate
+    valueType: Double
+  - id: Speed
+    valueType: Int
+  - id: Status
+    valueType: Enum
+    valueCkEnumId: ${this}/PumpStatus
+  - id: Installed
+    valueType: DateTime
+  - id: Tags
+    valueType: StringArray
+  - id: Plate
+    valueType: Record
+    valueCkRecordId: ${this}/NamePlate
+types:
+  - typeId: Machine
+    isAbstract: true
+    derivedFromCkTypeId: ${System}/Entity
+    attributes:
+      - id: ${this}/Name
+        name: Name
+  - typeId: Pump
+    derivedFromCkTypeId: ${this}/Machine
+    attributes:
+      - id: ${this}/FlowRate
+        name: FlowRate
+      - id: ${this}/Speed
+        name: Speed
+        isOptional: true
+      - id: ${this}/Status
+        name: Status
+        isOptional: true
+      - id: ${this}/Installed
+        name: Installed
+        isOptional: true
+      - id: ${this}/Tags
+        name: Tags
+        isOptional: true
+      - id: ${this}/Plate
+        name: Plate
+        isOptional: true
+";
+
+async fn setup(store: Arc<dyn Store>) -> (Platform, Arc<ToolRegistry>) {
+    let platform = test_platform_on(store).await;
+    let tenant = "octosystem".parse().expect("tenant");
+    let model = octo_ck::source::load_document(MODEL, "plant.yaml").expect("model parses");
+    platform.ck.enqueue(&tenant, model).await.expect("enqueued");
+    while platform.ck.run_next_job("test").await.expect("job") {}
+    let status = platform.ck.status(&tenant).await.expect("status");
+    assert!(
+        status
+            .iter()
+            .all(|m| m.model_state == octo_store::CkModelState::Available),
+        "{status:?}"
+    );
+    let registry = Arc::new(crate::standard_registry(&platform).expect("registry"));
+    (platform, registry)
+}
+
+async fn call(registry: &Arc<ToolRegistry>, name: &str, mut arguments: Value) -> Value {
+    arguments["tenantId"] = json!("octosystem");
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be an object")
+    };
+    registry
+        .call(name, Some(arguments), CallInfo::default())
+        .await
+        .expect("tool exists")
+        .to_json()
+}
+
+fn error(out: &Value) -> &str {
+    out["errorMessage"].as_str().unwrap_or_default()
+}
+
+async fn pump(registry: &Arc<ToolRegistry>, name: &str, flow: f64, extra: Value) -> String {
+    let mut data = vec![
+        json!({"attributePath": "Name", "value": name}),
+        json!({"attributePath": "FlowRate", "value": flow}),
+    ];
+    if let Value::Array(more) = extra {
+        data.extend(more);
+    }
+    let out = call(
+        registry,
+        "create_entity",
+        json!({"ckTypeId": "Test.Plant/Pump", "entityData": data}),
+    )
+    .await;
+    assert_eq!(out["isSuccess"], json!(true), "{out}");
+    out["rtId"].as_str().unwrap_or_default().to_owned()
+}
+
+both_backends!(create_and_read_back_with_converted_values);
+async fn create_and_read_back_with_converted_values(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
+    let id = pump(
+        &registry,
+        "P-1",
+        12.5,
+        json!([
+            {"attributePath": "Speed", "value": "1450"},
+            {"attributePath": "Status", "value": "stopped"},
+            {"attributePath": "Installed", "value": "2026-01-02T03:04:05+01:00"},
+            {"attributePath": "Plate.Manufacturer", "value": "ACME"},
+            {"attributePath": "Tags", "value": ["a", "b"]}
+        ]),
+    )
+    .await;
+    let out = call(
+        &registry,
+        "get_entity_by_id",
+        json!({"ckTypeId": "Test.Plant/Machine", "rtId": id}),
+    )
+    .await;
+    assert_eq!(out["isSuccess"], json!(true), "{out}");
+    let attributes = &out["entity"]["attributes"];
+    assert_eq!(attributes["Speed"], json!(1450));
+    assert_eq!(attributes["Status"], json!("Stopped"));
+    assert_eq!(
+        attributes["Installed"],
+        json!("2026-01-02T02:04:05.000000Z")
+    );
+    assert_eq!(attributes["Plate"], json!({"Manufacturer": "ACME"}));
+    assert_eq!(out["entity"]["rtVersion"], json!(1));
+}
+
+both_backends!(bad_input_is_refused_naming_the_attribute);
+async fn bad_input_is_refused_naming_the_attribute(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
+    let cases = [
+        (
+            json!([{"attributePath": "Name", "value": "x"}]),
+            "requires 'FlowRate'",
+        ),
+        (
+            json!([{"attributePath": "Name", "value": "x"}, {"attributePath": "FlowRate", "value": "fast"}]),
+            "Attribute 'FlowRate' expects a Double value",
+        ),
+        (
+            json!([{"attributePath": "Name", "value": "x"}, {"attributePath": "FlowRate", "value": 1}, {"attributePath": "Colour", "value": 1}]),
+            "Attribute path 'Colour' does not exist on type 'Test.Plant/Pump'. Valid paths:",
+        ),
+        (
+            json!([{"attributePath": "Name", "value": "x"}, {"attributePath": "FlowRate", "value": 1}, {"attributePath": "Status", "value": "Exploded"}]),
+            "one of Running (0), Stopped (1)",
+        ),
+    ];
+    for (data, expected) in cases {
+        let out = call(
+            &registry,
+            "create_entity",
+            json!({"ckTypeId": "Test.Plant/Pump", "entityData": data}),
+        )
+        .await;
+        assert_eq!(out["isSuccess"], json!(false));
+        assert!(error(&out).contains(expected), "{expected}: {out}");
+    }
+    let abstract_type = call(
+        &registry,
+        "create_entity",
+        json!({"ckTypeId": "Test.Plant/Machine", "entityData": []}),
+    )
+    .await;
+    assert!(
+        error(&abstract_type).contains("is abstract"),
+        "{abstract_type}"
+    );
+    let bad_type = call(
+        &registry,
+        "create_entity",
+        json!({"ckTypeId": "Test.Plant/Pump-1.0.0", "entityData": []}),
+    )
+    .await;
+    assert!(
+        error(&bad_type).starts_with("Invalid CkTypeId"),
+        "{bad_type}"
+    );
+    let bad_id = call(
+        &registry,
+        "get_entity_by_id",
+        json!({"ckTypeId": "Test.Plant/Pump", "rtId": "xyz"}),
+    )
+    .await;
+    assert!(
+        error(&bad_id).starts_with("Invalid OctoObjectId"),
+        "{bad_id}"
+    );
+    let missing = call(
+        &registry,
+        "get_entity_by_id",
+        json!({"ckTypeId": "Test.Plant/Pump", "rtId": "507f1f77bcf86cd799439011"}),
+    )
+    .await;
+    assert_eq!(
+        error(&missing),
+        "Entity with ID '507f1f77bcf86cd799439011' not found in type 'Test.Plant/Pump'"
+    );
+}
+
+both_backends!(stale_expected_version_is_a_conflict_that_changes_nothing);
+async fn stale_expected_version_is_a_conflict_that_changes_nothing(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
+    let id = pump(&registry, "P-1", 1.0, json!([])).await;
+    let first = call(
+        &registry,
+        "update_entity",
+        json!({"ckTypeId": "Test.Plant/Pump", "rtId": id, "expectedVersion": 1,
+               "entityData": [{"attributePath": "FlowRate", "value": 2.0}]}),
+    )
+    .await;
+    assert_eq!(first["currentRtVersion"], json!(2), "{first}");
+    let stale = call(
+        &registry,
+        "update_entity",
+        json!({"ckTypeId": "Test.Plant/Pump", "rtId": id, "expected_version": 1,
+               "entityData": [{"attributePath": "FlowRate", "value": 3.0}]}),
+    )
+    .await;
+    assert_eq!(stale["isSuccess"], json!(false));
+    assert_eq!(stale["isConflict"], json!(true));
+    assert_eq!(stale["currentRtVersion"], json!(2));
+    assert_eq!(stale["entity"]["attributes"]["FlowRate"], json!(2.0));
+    assert!(error(&stale).contains("expectedVersion: 2"), "{stale}");
+}
+
+both_backends!(concurrent_updates_with_one_expected_version_have_one_winner);
+async fn concurrent_updates_with_one_expected_version_have_one_winner(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
+    let id = pump(&registry, "P-1", 1.0, json!([])).await;
+    let mut tasks = Vec::new();
+    for n in 0..64 {
+        let registry = Arc::clone(&registry);
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            call(
+                &registry,
+                "update_entity",
+                json!({"ckTypeId": "Test.Plant/Pump", "rtId": id, "expectedVersion": 1,
+                       "entityData": [{"attributePath": "Speed", "value": n}]}),
+            )
+            .await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        let out = task.await.expect("task");
+        if out["isSuccess"] == json!(true) {
+            winners += 1;
+        } else {
+            assert_eq!(out["isConflict"], json!(true), "{out}");
+            assert_eq!(out["currentRtVersion"], json!(2), "{out}");
+        }
+    }
+    assert_eq!(winners, 1);
+}
+
+both_backends!(delete_needs_consent_and_removes_the_entity);
+async fn delete_needs_consent_and_removes_the_entity(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
+    let id = pump(&registry, "P-1", 1.0, json!([])).await;
+    let refused = call(
+        &registry,
+        "delete_entity",
+        json!({"ckTypeId": "Test.Plant/Pump", "rtId": id}),
+    )
+    .await;
+    assert!(
+        error(&refused).starts_with(&format!("Refusing to delete '{id}' without confirm=true.")),
+        "{refused}"
+    );
+    let deleted = call(
+        &registry,
+        "delete_entity",
+        json!({"ckTypeId": "Test.Plant/Pump", "rtId": id, "confirm": true}),
+    )
+    .await;
+    assert_eq!(deleted["isSuccess"], json!(true), "{deleted}");
+    let gone = call(
+        &registry,
+        "get_entity_by_id",
+        json!({"ckTypeId": "Test.Plant/Pump", "rtId": id}),
+    )
+    .await;
+    assert_eq!(gone["isSuccess"], json!(false));
+}
+
+both_backends!(queries_filter_sort_page_and_include_derived_types);
+async fn queries_filter_sort_page_and_include_derived_types(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
+    for (name, flow) in [("P-1", 5.0), ("P-2", 15.0), ("Q-3", 25.0)] {
+        pump(&registry, name, flow, json!([])).await;
+    }
+    let out = call(
+        &registry,
+        "query_entities",
+        json!({
+            "ckTypeId": "Test.Plant/Pump",
+            "filters": {"fields": [{"attributePath": "FlowRate", "operator": "GreaterThan", "value": 10}]},
+            "sort": [{"attributePath": "FlowRate", "direction": "desc"}],
+            "attributePaths": ["Name"],
+            "limit": 1
+        }),
+    )
+    .await;
+    assert_eq!(out["totalCount"], json!(2), "{out}");
+    assert_eq!(out["returnedCount"], json!(1));
+    assert_eq!(out["entities"][0]["attributes"], json!({"Name": "Q-3"}));
+    // A base type's query includes its derived types.
+    let base = call(
+        &registry,
+        "query_entities",
+        json!({"ckTypeId": "Test.Plant/Machine", "filters": {"fields": [{"attributePath": "Name", "operator": "Like", "value": "p-%"}]}}),
+    )
+    .await;
+    assert_eq!(base["totalCount"], json!(2), "{base}");
+    let or = call(
+        &registry,
+        "query_entities",
+        json!({
+            "ckTypeId": "Test.Plant/Pump",
+            "filters": {"operator": "Or", "fields": [
+                {"attributePath": "Name", "operator": "StartsWith", "value": "Q"},
+                {"attributePath": "FlowRate", "operator": "LessThan", "value": 10}
+            ]}
+        }),
+    )
+    .await;
+    assert_eq!(or["totalCount"], json!(2), "{or}");
+    let simple = call(
+        &registry,
+        "query_entities_simple",
+        json!({"ckTypeId": "Test.Plant/Pump", "simpleFilters": [{"attributePath": "Name", "value": "P-2"}]}),
+    )
+    .await;
+    assert_eq!(simple["totalCount"], json!(1), "{simple}");
+    let unknown = call(
+        &registry,
+        "query_entities",
+        json!({"ckTypeId": "Test.Plant/Pump", "filters": {"fields": [{"attributePath": "Nope", "operator": "Equals", "value": 1}]}}),
+    )
+    .await;
+    assert!(error(&unknown).contains("Valid paths: "), "{unknown}");
+}
+
+both_backends!(aggregation_messages_and_results);
+async fn aggregation_messages_and_results(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
+    for (name, flow, speed) in [("P-1", 5.0, 100), ("P-2", 15.0, 200), ("P-3", 25.0, 200)] {
+        pump(
+            &registry,
+            name,
+            flow,
+            json!([{"attributePath": "Speed", "value": speed}]),
+        )
+        .await;
+    }
+    let none = call(
+        &registry,
+        "query_entities_aggregation",
+        json!({"ckTypeId": "Test.Plant/Pump", "aggregations": []}),
+    )
+    .await;
+    assert!(
+        error(&none).starts_with("Aggregation requires at least one column"),
+        "{none}"
+    );
+    let duplicate = call(
+        &registry,
+        "query_entities_aggregation",
+        json!({"ckTypeId": "Test.Plant/Pump", "aggregations": [
+            {"function": "avg", "attributePath": "FlowRate"},
+            {"function": "sum", "attributePath": "Speed", "alias": "avg_FlowRate"}
+        ]}),
+    )
+    .await;
+    assert!(
+        error(&duplicate).starts_with("Aggregation alias 'avg_FlowRate' is not unique"),
+        "{duplicate}"
+    );
+    let no_path = call(
+        &registry,
+        "query_entities_aggregation",
+        json!({"ckTypeId": "Test.Plant/Pump", "aggregations": [{"function": "sum"}]}),
+    )
+    .await;
+    assert!(
+        error(&no_path).contains("needs an attributePath"),
+        "{no_path}"
+    );
+    for group_by in [
+        json!([]),
+        json!([""]),
+        json!([null]),
+        json!(["Speed", "speed"]),
+    ] {
+        let out = call(
+            &registry,
+            "query_entities_grouping",
+            json!({"ckTypeId": "Test.Plant/Pump", "groupByAttributePaths": group_by, "aggregations": [{"function": "count"}]}),
+        )
+        .await;
+        assert!(
+            error(&out).starts_with("groupBy paths must be non-empty / contain no duplicates"),
+            "{group_by}: {out}"
+        );
+    }
+    let scalar = call(
+        &registry,
+        "query_entities_aggregation",
+        json!({"ckTypeId": "Test.Plant/Pump", "aggregations": [
+            {"function": "count"}, {"function": "avg", "attributePath": "FlowRate"}, {"function": "max", "attributePath": "Speed"}
+        ]}),
+    )
+    .await;
+    assert_eq!(scalar["rowCount"], json!(1), "{scalar}");
+    assert_eq!(scalar["rows"][0]["count"], json!(3));
+    assert_eq!(scalar["rows"][0]["avg_FlowRate"].as_f64(), Some(15.0));
+    assert_eq!(scalar["rows"][0]["max_Speed"], json!(200));
+    let grouped = call(
+        &registry,
+        "query_entities_grouping",
+        json!({"ckTypeId": "Test.Plant/Pump", "groupByAttributePaths": ["Speed"], "aggregations": [
+            {"function": "count"}, {"function": "sum", "attributePath": "FlowRate"}
+        ]}),
+    )
+    .await;
+    assert_eq!(grouped["rowCount"], json!(2), "{grouped}");
+    assert_eq!(grouped["rows"][1]["Speed"], json!(200));
+    assert_eq!(grouped["rows"][1]["count"], json!(2));
+    assert_eq!(grouped["rows"][1]["sum_FlowRate"].as_f64(), Some(40.0));
+}
