@@ -1,7 +1,8 @@
 //! [`Entities`]: creating, reading, updating, deleting and querying runtime entities of a
 //! tenant, every value checked against the tenant's CK library before it reaches the store.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use octo_ck::CkLibrary;
@@ -68,6 +69,8 @@ pub struct QueryResult {
 #[derive(Clone)]
 pub struct Entities {
     ck: Arc<CkService>,
+    /// (tenant, type) pairs whose CK `indexes` this process has already made sure exist.
+    indexed: Arc<Mutex<HashSet<(TenantId, String)>>>,
 }
 
 impl std::fmt::Debug for Entities {
@@ -78,11 +81,73 @@ impl std::fmt::Debug for Entities {
 
 impl Entities {
     pub fn new(ck: Arc<CkService>) -> Self {
-        Self { ck }
+        Self {
+            ck,
+            indexed: Arc::default(),
+        }
     }
 
-    fn store(&self) -> &Arc<dyn Store> {
+    /// Makes the `indexes` the type and its ancestors declare real database indexes, once per
+    /// process and type; lazily, because models arrive through jobs on any replica. A failure
+    /// only costs speed, so it is logged rather than failing the query.
+    async fn ensure_indexes(&self, tenant: &TenantId, library: &CkLibrary, info: &TypeInfo) {
+        let key = (tenant.clone(), info.id.to_string());
+        {
+            let Ok(mut indexed) = self.indexed.lock() else {
+                return;
+            };
+            if !indexed.insert(key) {
+                return;
+            }
+        }
+        let lineage = std::iter::once(info.id.to_string())
+            .chain(info.ancestors.iter().map(ToString::to_string));
+        for type_id in lineage {
+            let Ok(declaring) = library.get_type(&type_id) else {
+                continue;
+            };
+            for index in &declaring.indexes {
+                for field in &index.fields {
+                    // Paths the store cannot index (`_id`, records) are skipped: the key
+                    // columns already cover the ids.
+                    let paths: Vec<_> = field
+                        .attribute_paths
+                        .iter()
+                        .filter_map(|path| resolve(library, info, path).ok())
+                        .filter(|p| {
+                            !matches!(
+                                p.path.kind,
+                                octo_store::ValueKind::Json
+                                    | octo_store::ValueKind::StringArray
+                                    | octo_store::ValueKind::IntegerArray
+                            )
+                        })
+                        .map(|p| p.path)
+                        .collect();
+                    if paths.is_empty() || paths.len() != field.attribute_paths.len() {
+                        continue;
+                    }
+                    if let Err(error) = self
+                        .store()
+                        .ensure_attribute_index(tenant, &type_id, &paths)
+                        .await
+                    {
+                        tracing::warn!(%error, ck_type = %type_id, "CK index not created");
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
         self.ck.store()
+    }
+
+    pub(crate) async fn ck_library(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Arc<CkLibrary>, EntityError> {
+        Ok(self.ck.library(tenant).await?)
     }
 
     /// The tenant's library and the type named by `ck_type_id` (either id form).
@@ -281,6 +346,7 @@ impl Entities {
         offset: Option<u32>,
     ) -> Result<QueryResult, EntityError> {
         let (library, info) = self.type_info(tenant, ck_type_id).await?;
+        self.ensure_indexes(tenant, &library, &info).await;
         let filter = match criteria {
             Some(criteria) => to_filter(&library, &info, criteria)?,
             None => None,
@@ -334,6 +400,7 @@ impl Entities {
         criteria: Option<&Criteria>,
     ) -> Result<Vec<AggregateRow>, EntityError> {
         let (library, info) = self.type_info(tenant, ck_type_id).await?;
+        self.ensure_indexes(tenant, &library, &info).await;
         let query = aggregate::build(
             &library,
             &info,

@@ -3,6 +3,7 @@
 //! Modules:
 //! - [`entities`]: the [`Entities`] operations (create, get, update with optimistic locking,
 //!   delete, query, aggregate).
+//! - [`associations`]: associations by CK roles (multiplicities enforced), navigation, trees.
 //! - [`value`]: attribute values checked against CK value types and their stored forms.
 //! - [`path`]: attribute paths (names, qualified ids, record fields, system attributes).
 //! - [`filter`]: filter criteria turned into the store's filter expressions.
@@ -10,6 +11,7 @@
 //! - [`error`]: the [`EntityError`] messages.
 
 pub mod aggregate;
+pub mod associations;
 pub mod entities;
 pub mod error;
 pub mod filter;

@@ -4,6 +4,7 @@
 //! shapes and messages.
 
 mod aggregation;
+mod associations;
 mod crud;
 pub mod dto;
 mod query;
@@ -29,7 +30,11 @@ pub fn register(
         .register(query::QueryEntities(p()))?
         .register(query::QueryEntitiesSimple(p()))?
         .register(aggregation::QueryEntitiesAggregation(p()))?
-        .register(aggregation::QueryEntitiesGrouping(p()))
+        .register(aggregation::QueryEntitiesGrouping(p()))?
+        .register(associations::CreateAssociation(p()))?
+        .register(associations::DeleteAssociation(p()))?
+        .register(associations::NavigateAssociations(p()))?
+        .register(associations::GetAssociationTree(p()))
 }
 
 fn failed(error: EntityError, tenant: &ResolvedTenant) -> ToolError {

@@ -58,8 +58,13 @@ types:
     attributes:
       - id: ${this}/Name
         name: Name
+  - typeId: Station
+    derivedFromCkTypeId: ${this}/Machine
   - typeId: Pump
     derivedFromCkTypeId: ${this}/Machine
+    associations:
+      - id: ${System}/ParentChild
+        targetCkTypeId: ${this}/Station
     attributes:
       - id: ${this}/FlowRate
         name: FlowRate
@@ -469,4 +474,160 @@ async fn aggregation_messages_and_results(store: Arc<dyn Store>) {
     assert_eq!(grouped["rows"][1]["Speed"], json!(200));
     assert_eq!(grouped["rows"][1]["count"], json!(2));
     assert_eq!(grouped["rows"][1]["sum_FlowRate"].as_f64(), Some(40.0));
+}
+
+async fn station(registry: &Arc<ToolRegistry>, name: &str) -> String {
+    let out = call(
+        registry,
+        "create_entity",
+        json!({"ckTypeId": "Test.Plant/Station", "entityData": [{"attributePath": "Name", "value": name}]}),
+    )
+    .await;
+    assert_eq!(out["isSuccess"], json!(true), "{out}");
+    out["rtId"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn associate(
+    registry: &Arc<ToolRegistry>,
+    role: &str,
+    origin: (&str, &str),
+    target: (&str, &str),
+) -> Value {
+    call(
+        registry,
+        "create_association",
+        json!({"ckRoleId": role, "originCkTypeId": origin.0, "originRtId": origin.1,
+               "targetCkTypeId": target.0, "targetRtId": target.1}),
+    )
+    .await
+}
+
+both_backends!(associations_enforce_roles_and_multiplicities_and_navigate);
+async fn associations_enforce_roles_and_multiplicities_and_navigate(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
+    let s1 = station(&registry, "S-1").await;
+    let s2 = station(&registry, "S-2").await;
+    let p1 = pump(&registry, "P-1", 1.0, json!([])).await;
+    let p2 = pump(&registry, "P-2", 2.0, json!([])).await;
+    let pump_t = "Test.Plant/Pump";
+    let station_t = "Test.Plant/Station";
+    for p in [&p1, &p2] {
+        let out = associate(
+            &registry,
+            "System/ParentChild",
+            (pump_t, p),
+            (station_t, &s1),
+        )
+        .await;
+        assert_eq!(out["isSuccess"], json!(true), "{out}");
+    }
+    let second_parent = associate(
+        &registry,
+        "System/ParentChild",
+        (pump_t, &p1),
+        (station_t, &s2),
+    )
+    .await;
+    assert!(
+        error(&second_parent).contains("already has its one 'System/ParentChild'"),
+        "{second_parent}"
+    );
+    let wrong_way = associate(
+        &registry,
+        "System/ParentChild",
+        (station_t, &s1),
+        (pump_t, &p1),
+    )
+    .await;
+    assert!(
+        error(&wrong_way).contains("does not lead from"),
+        "{wrong_way}"
+    );
+    let related = associate(&registry, "System/Related", (pump_t, &p1), (pump_t, &p2)).await;
+    assert_eq!(related["isSuccess"], json!(true), "{related}");
+
+    let children = call(
+        &registry,
+        "navigate_associations",
+        json!({"ckTypeId": station_t, "rtId": s1, "ckRoleId": "System/ParentChild", "direction": "Inbound", "targetTypeId": pump_t}),
+    )
+    .await;
+    assert_eq!(children["totalCount"], json!(2), "{children}");
+    let filtered = call(
+        &registry,
+        "navigate_associations",
+        json!({"ckTypeId": station_t, "rtId": s1, "ckRoleId": "System/ParentChild", "direction": "Inbound",
+               "targetTypeId": pump_t, "filters": [{"attributePath": "Name", "value": "P-2"}], "attributePaths": ["Name"]}),
+    )
+    .await;
+    assert_eq!(filtered["totalCount"], json!(1), "{filtered}");
+    assert_eq!(
+        filtered["entities"][0]["attributes"],
+        json!({"Name": "P-2"})
+    );
+    let parent = call(
+        &registry,
+        "navigate_associations",
+        json!({"ckTypeId": pump_t, "rtId": p1, "ckRoleId": "System/ParentChild", "direction": "Outbound"}),
+    )
+    .await;
+    assert_eq!(parent["entities"][0]["rtId"], json!(s1), "{parent}");
+    let missing = call(
+        &registry,
+        "navigate_associations",
+        json!({"ckTypeId": pump_t, "rtId": "507f1f77bcf86cd799439011", "ckRoleId": "System/ParentChild", "direction": "Outbound"}),
+    )
+    .await;
+    assert!(
+        error(&missing).starts_with("Source entity with ID '507f1f77bcf86cd799439011' not found"),
+        "{missing}"
+    );
+
+    let tree = call(
+        &registry,
+        "get_association_tree",
+        json!({"rootCkTypeId": station_t, "ckRoleId": "System/ParentChild", "direction": "Inbound", "maxDepth": 1,
+               "rootFilters": [{"attributePath": "Name", "value": "S-1"}]}),
+    )
+    .await;
+    assert_eq!(tree["nodes"].as_array().map(Vec::len), Some(1), "{tree}");
+    let kids = tree["nodes"][0]["children"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(kids.len(), 2, "{tree}");
+    assert!(kids[0]["children"].is_null(), "depth limit reached: {tree}");
+
+    let refused = call(
+        &registry,
+        "delete_association",
+        json!({"ckRoleId": "System/ParentChild", "originRtId": p1, "targetRtId": s1}),
+    )
+    .await;
+    assert!(
+        error(&refused)
+            .starts_with("Refusing to delete 'System/ParentChild' without confirm=true."),
+        "{refused}"
+    );
+    let removed = call(
+        &registry,
+        "delete_association",
+        json!({"ckRoleId": "System/ParentChild", "originRtId": p1, "targetRtId": s1, "confirm": true}),
+    )
+    .await;
+    assert_eq!(removed["deleted"], json!(true), "{removed}");
+    // Deleting an entity removes its associations.
+    call(
+        &registry,
+        "delete_entity",
+        json!({"ckTypeId": pump_t, "rtId": p2, "confirm": true}),
+    )
+    .await;
+    let none = call(
+        &registry,
+        "navigate_associations",
+        json!({"ckTypeId": station_t, "rtId": s1, "ckRoleId": "System/ParentChild", "direction": "Inbound"}),
+    )
+    .await;
+    assert_eq!(none["totalCount"], json!(0), "{none}");
 }
