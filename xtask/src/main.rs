@@ -2,8 +2,11 @@
 //!
 //! `cargo xtask test` is what CI runs (`.ci/run`): formatting, lints, the workspace tests,
 //! then the real server binary checked by external MCP clients. See `test.rs` for the stages.
+//! `cargo xtask bench` runs the performance benchmarks in release mode (`bench.rs`).
 
+mod bench;
 mod command;
+mod deploy_checks;
 mod node;
 mod postgres;
 mod python;
@@ -32,12 +35,15 @@ struct Cli {
 enum Command {
     /// Run every check CI runs: fmt, clippy, tests, then the server against external clients.
     Test(test::TestArgs),
+    /// Run the benchmarks in release mode (entity queries and aggregations on PostgreSQL).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Test(args) => test::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

@@ -9,6 +9,9 @@
 //!    on `/mcp` and on the tenant route `/octosystem/mcp`
 //! 7. `inspector`: the MCP Inspector CLI lists the tools
 //!
+//! After `fmt`, stage `deploy` lints `deploy/` (hadolint, kubernetes-validate, the systemd
+//! unit; see `deploy_checks.rs`).
+//!
 //! The server started in stage 4 serves stages 5 to 7 and is stopped when the run ends.
 //! The last line printed is `xtask: N passed, N failed` (plus `, N skipped` when stages did
 //! not run), which CI reads.
@@ -48,6 +51,7 @@ pub struct TestArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Stage {
     Fmt,
+    Deploy,
     Clippy,
     Tests,
     Server,
@@ -57,8 +61,9 @@ enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 7] = [
+    const ALL: [Stage; 8] = [
         Stage::Fmt,
+        Stage::Deploy,
         Stage::Clippy,
         Stage::Tests,
         Stage::Server,
@@ -70,6 +75,7 @@ impl Stage {
     fn name(self) -> &'static str {
         match self {
             Stage::Fmt => "fmt",
+            Stage::Deploy => "deploy",
             Stage::Clippy => "clippy",
             Stage::Tests => "tests",
             Stage::Server => "server",
@@ -204,6 +210,7 @@ impl Run {
     fn stage(&mut self, stage: Stage) -> Result<()> {
         match stage {
             Stage::Fmt => self.cargo(&["fmt", "--all", "--", "--check"]),
+            Stage::Deploy => crate::deploy_checks::run(&self.ws),
             Stage::Clippy => self.cargo(&[
                 "clippy",
                 "--workspace",

@@ -13,6 +13,8 @@
 //! | `--max-request-body-bytes` | `OCTO_MAX_REQUEST_BODY_BYTES` | `max_request_body_bytes` | 4 MiB |
 //! | `--session-idle-timeout-secs` | `OCTO_SESSION_IDLE_TIMEOUT_SECS` | `session_idle_timeout_secs` | 1800 |
 //! | `--max-sessions` | `OCTO_MAX_SESSIONS` | `max_sessions` | 10000 |
+//! | `--transfer-lifetime-secs` | `OCTO_TRANSFER_LIFETIME_SECS` | `transfer_lifetime_secs` | 1800 |
+//! | `--max-transfer-bytes` | `OCTO_MAX_TRANSFER_BYTES` | `max_transfer_bytes` | 5 GiB |
 //! | `--ck-catalog` | `OCTO_CK_CATALOGS` | `ck_catalogs` | none; `name=folder`, repeatable |
 //! | `--conformance-fixtures` | — | — | off (tests only) |
 //!
@@ -64,6 +66,12 @@ pub struct Cli {
     /// Maximum number of concurrent MCP sessions.
     #[arg(long, env = "OCTO_MAX_SESSIONS")]
     pub max_sessions: Option<usize>,
+    /// How long a file-transfer reservation or an unclaimed file lives, in seconds.
+    #[arg(long, env = "OCTO_TRANSFER_LIFETIME_SECS")]
+    pub transfer_lifetime_secs: Option<u64>,
+    /// The hard cap on one file transfer, in bytes.
+    #[arg(long, env = "OCTO_MAX_TRANSFER_BYTES")]
+    pub max_transfer_bytes: Option<u64>,
     /// An extra CK model catalog, `name=folder` (each subfolder one model); repeatable, or
     /// comma-separated in the environment.
     #[arg(long = "ck-catalog", env = "OCTO_CK_CATALOGS", value_delimiter = ',')]
@@ -94,6 +102,8 @@ pub struct FileConfig {
     pub max_request_body_bytes: Option<usize>,
     pub session_idle_timeout_secs: Option<u64>,
     pub max_sessions: Option<usize>,
+    pub transfer_lifetime_secs: Option<u64>,
+    pub max_transfer_bytes: Option<u64>,
     pub ck_catalogs: Option<Vec<String>>,
 }
 
@@ -107,6 +117,10 @@ pub struct Settings {
     /// Operators' CK catalogs: (name, folder).
     pub ck_catalogs: Vec<(String, PathBuf)>,
     pub mcp: McpConfig,
+    /// How long a transfer lives before the sweeper purges it.
+    pub transfer_lifetime: Duration,
+    /// The hard cap on one transfer's size.
+    pub max_transfer_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -175,6 +189,21 @@ impl Settings {
         if idle.is_zero() {
             return Err(ConfigError::Zero("session_idle_timeout_secs"));
         }
+        let transfer_lifetime = Duration::from_secs(
+            cli.transfer_lifetime_secs
+                .or(file.transfer_lifetime_secs)
+                .unwrap_or(1800),
+        );
+        if transfer_lifetime.is_zero() {
+            return Err(ConfigError::Zero("transfer_lifetime_secs"));
+        }
+        let max_transfer_bytes = cli
+            .max_transfer_bytes
+            .or(file.max_transfer_bytes)
+            .unwrap_or(octo_transfer::DEFAULT_MAX_BYTES);
+        if max_transfer_bytes == 0 {
+            return Err(ConfigError::Zero("max_transfer_bytes"));
+        }
         let listen = cli.listen.or(file.listen).unwrap_or_else(default_listen);
         let ck_catalogs = cli
             .ck_catalogs
@@ -210,6 +239,8 @@ impl Settings {
             log_format: cli.log_format.or(file.log_format).unwrap_or_default(),
             ck_catalogs,
             mcp,
+            transfer_lifetime,
+            max_transfer_bytes,
         })
     }
 }

@@ -3,6 +3,9 @@
 //! - `/mcp`: the tenantless MCP endpoint.
 //! - `/{tenantId}/mcp`: the legacy endpoint; the path's tenant is the tools' fallback tenant.
 //! - `/health`, `/health/ready`, `/health/live`: probes.
+//! - `PUT /file-transfer/upload/{id}`, `GET|HEAD /file-transfer/download/{id}`: file transfers.
+//!   Not behind the MCP Origin/Host check (plain HTTP clients such as curl use them) nor auth:
+//!   the unguessable 128-bit id is the capability, as in the reference server.
 //! - anything else, the bare host included: 404 with a body naming the right paths.
 
 use std::sync::Arc;
@@ -30,8 +33,12 @@ pub struct App {
 const NOT_FOUND_HINT: &str = "Not found. The MCP endpoint is /mcp (tenantless; pass tenantId to \
     each tool) or /{tenantId}/mcp (legacy). Health probes: /health, /health/ready, /health/live.\n";
 
+/// The response body of every route: MCP and probe bodies never fail, file downloads may (an
+/// I/O error mid-stream aborts the response).
+pub type RouteBody = octo_transfer::TransferBody;
+
 /// Routes one request. Generic over the body so tests can drive it without a socket.
-pub async fn route<B>(app: Arc<App>, request: Request<B>) -> Response<Body>
+pub async fn route<B>(app: Arc<App>, request: Request<B>) -> Response<RouteBody>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -39,6 +46,26 @@ where
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
+        ["file-transfer", "upload", id] => {
+            let id = (*id).to_owned();
+            app.platform.transfers.handle_upload(&id, request).await
+        }
+        ["file-transfer", "download", id] => {
+            let id = (*id).to_owned();
+            app.platform.transfers.handle_download(&id, request).await
+        }
+        _ => route_mcp(app, request, &segments)
+            .await
+            .map(|body| body.map_err(|never| match never {}).boxed()),
+    }
+}
+
+async fn route_mcp<B>(app: Arc<App>, request: Request<B>, segments: &[&str]) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    match segments {
         ["mcp"] => app.endpoint.handle(request, None).await,
         [tenant, "mcp"] if !tenant.is_empty() => match tenant.parse::<TenantId>() {
             Ok(tenant) => app.endpoint.handle(request, Some(tenant.to_string())).await,

@@ -72,7 +72,12 @@ impl Server {
                 )) as Arc<dyn octo_ck::catalog::CkCatalog>
             })
             .collect();
-        let platform = octo_tools::Platform::start(store, catalogs).await?;
+        let transfers = octo_transfer::TransferConfig {
+            root: settings.data_dir.join("transfers"),
+            lifetime: settings.transfer_lifetime,
+            max_bytes: settings.max_transfer_bytes,
+        };
+        let platform = octo_tools::Platform::start(store, catalogs, transfers).await?;
         let registry = Arc::new(octo_tools::standard_registry(&platform)?);
         let endpoint =
             McpEndpoint::new(Arc::clone(&registry), &settings.mcp, shutdown.child_token());
@@ -110,8 +115,14 @@ impl Server {
             shutdown,
         } = self;
         // Import jobs run in every server process; the store hands each job to one of them.
-        let worker_id = format!("mcp-http-{}", std::process::id());
+        // Containers all run as pid 1, so the host (pod) name makes the id unique.
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".to_owned());
+        let worker_id = format!("mcp-http-{host}-{}", std::process::id());
         tokio::spawn(Arc::clone(&app.platform.ck).run_worker(worker_id, shutdown.child_token()));
+        tokio::spawn(run_sweeper(
+            app.platform.transfers.clone(),
+            shutdown.child_token(),
+        ));
         app.health.set_ready();
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "serving MCP on http://{addr}/mcp");
@@ -150,6 +161,29 @@ impl Server {
             .is_err()
         {
             tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
+        }
+    }
+}
+
+/// Purges expired file transfers every 30 s, or every tenth of the lifetime when that is
+/// shorter (so a short test lifetime is honoured promptly), until `shutdown` fires. Every replica
+/// runs one; purging is idempotent, so they need no coordination.
+async fn run_sweeper(transfers: octo_transfer::TransferService, shutdown: CancellationToken) {
+    let period = (transfers.config().lifetime / 10)
+        .clamp(Duration::from_millis(100), Duration::from_secs(30));
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = shutdown.cancelled() => break,
+        }
+        match transfers.sweep().await {
+            Ok(report) if report != octo_transfer::SweepReport::default() => {
+                tracing::info!(?report, "expired file transfers purged");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "file-transfer sweep failed; retrying later"),
         }
     }
 }

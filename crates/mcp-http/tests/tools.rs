@@ -49,7 +49,7 @@ async fn tools_list_has_output_schemas_and_annotations() {
         );
         let name = tool["name"].as_str().unwrap_or_default();
         // Every tool whose verb only looks is annotated read-only, and no other.
-        let read_only = ["get_", "list_", "check_", "search_", "query_"]
+        let read_only = ["get_", "list_", "check_", "search_", "query_", "navigate_"]
             .iter()
             .any(|verb| name.starts_with(verb));
         assert_eq!(

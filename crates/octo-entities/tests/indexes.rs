@@ -78,7 +78,15 @@ async fn declared_indexes_are_created_and_used() {
         ..Criteria::default()
     };
     let found = entities
-        .query(&tenant, "Test.Indexed/Sensor", Some(&criteria), &[], &[], None, None)
+        .query(
+            &tenant,
+            "Test.Indexed/Sensor",
+            Some(&criteria),
+            &[],
+            &[],
+            None,
+            None,
+        )
         .await
         .expect("query");
     assert_eq!(found.total_count, 1);

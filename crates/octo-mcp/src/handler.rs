@@ -116,9 +116,42 @@ fn call_info(cx: &RequestContext<RoleServer>) -> CallInfo {
             .and_then(|parts| parts.extensions.get::<UrlTenant>())
             .map(|tenant| tenant.0.clone()),
         authorization: header("authorization"),
+        base_url: base_url(parts),
         progress,
         cancellation: cx.ct.clone(),
     }
+}
+
+/// `scheme://host[:port]` as the client addressed the server: a proxy's `X-Forwarded-Proto` and
+/// `X-Forwarded-Host` win (the client talks to the proxy), then `Host`, then the HTTP/2
+/// authority. Only echoed back to the same client, so trusting the headers gives nothing away.
+fn base_url(parts: Option<&http::request::Parts>) -> Option<String> {
+    let parts = parts?;
+    let first = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+    };
+    let host = first("x-forwarded-host")
+        .or_else(|| first("host"))
+        .or_else(|| parts.uri.authority().map(ToString::to_string))?;
+    // Only characters a host and port consist of, so the URL cannot be bent into another one.
+    if !host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
+    {
+        return None;
+    }
+    let scheme = match first("x-forwarded-proto").as_deref() {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Some(format!("{scheme}://{host}"))
 }
 
 /// Methods rmcp knows; a request for one of them that reaches `on_custom_request` had params

@@ -13,8 +13,8 @@
 //!
 //! Every table is keyed by tenant first, so PostgreSQL can later distribute
 //! it by tenant. The store holds tenants, Construction Kit models, import
-//! jobs, runtime entities and associations, and filters, sorts, pages and
-//! aggregates entities in SQL ([`Store::query_entities`],
+//! jobs, runtime entities, associations and file-transfer records, and
+//! filters, sorts, pages and aggregates entities in SQL ([`Store::query_entities`],
 //! [`Store::aggregate_entities`]).
 //!
 //! Modules:
@@ -26,6 +26,7 @@
 //! - [`job`]: [`ImportJob`], [`JobState`].
 //! - [`entity`]: [`RtEntity`], [`WriteOutcome`].
 //! - [`association`]: [`Association`], [`Direction`].
+//! - [`transfer`]: [`TransferRecord`], [`TransferKind`], [`TransferState`].
 //! - [`query`]: [`EntityQuery`], [`AggregationQuery`] and their parts:
 //!   filtering, sorting, paging and aggregating entities in the database.
 //! - [`sql_store`]: [`SqlStore`], the implementation shared by both backends.
@@ -50,6 +51,7 @@ pub mod sqlite;
 pub mod store;
 pub mod tenant;
 mod timestamp;
+pub mod transfer;
 pub mod url;
 
 use std::sync::Arc;
@@ -69,6 +71,7 @@ pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;
 pub use store::{Backend, Store};
 pub use tenant::{CleanReport, TenantRecord};
+pub use transfer::{TransferKind, TransferRecord, TransferState};
 
 /// Opens the store at `url` and brings its schema up to date:
 ///

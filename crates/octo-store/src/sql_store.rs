@@ -32,6 +32,7 @@ use crate::query_sql::{self, Param};
 use crate::store::{Backend, Store};
 use crate::tenant::{CleanReport, TENANT_COLUMNS, TenantRecord, TenantRow};
 use crate::timestamp::SqlTime;
+use crate::transfer::{TRANSFER_COLUMNS, TransferRecord, TransferRow};
 
 mod sealed {
     pub trait Sealed {}
@@ -308,6 +309,7 @@ where
     for<'q> f64: Encode<'q, DB> + Type<DB>,
     for<'q> bool: Encode<'q, DB> + Type<DB>,
     for<'q> SqlTime: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<SqlTime>: Encode<'q, DB> + Type<DB>,
     for<'q> Json<Value>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<Json<Value>>: Encode<'q, DB> + Type<DB>,
@@ -318,6 +320,7 @@ where
     for<'r> JobRow: FromRow<'r, DB::Row>,
     for<'r> EntityRow: FromRow<'r, DB::Row>,
     for<'r> AssociationRow: FromRow<'r, DB::Row>,
+    for<'r> TransferRow: FromRow<'r, DB::Row>,
 {
     fn backend(&self) -> Backend {
         DB::BACKEND
@@ -676,6 +679,125 @@ where
         .execute(&self.pool)
         .await
         .map_err(self.fail(|| "requeue stale import jobs".to_owned()))?;
+        Ok(DB::rows_affected(&result))
+    }
+
+    // --- File transfers ----------------------------------------------------
+
+    async fn create_transfer(&self, transfer: &TransferRecord) -> Result<(), StoreError> {
+        let id = &transfer.transfer_id;
+        let result = sqlx::query::<DB>(
+            "INSERT INTO transfers (tenant_id, transfer_id, kind, file_name, state, size_bytes, \
+             sha256, session_id, created_at, expires_at, completed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(tenant_text(&transfer.tenant_id))
+        .bind(id.clone())
+        .bind(transfer.kind.as_str().to_owned())
+        .bind(transfer.file_name.clone())
+        .bind(transfer.state.as_str().to_owned())
+        .bind(transfer.size_bytes.map(to_i64))
+        .bind(transfer.sha256.clone())
+        .bind(transfer.session_id.clone())
+        .bind(SqlTime::from(transfer.created_at))
+        .bind(SqlTime::from(transfer.expires_at))
+        .bind(transfer.completed_at.map(SqlTime::from))
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if error_kind(&err) == Some(ErrorKind::UniqueViolation) => {
+                Err(StoreError::Duplicate {
+                    what: format!("Transfer '{id}'"),
+                })
+            }
+            Err(err) => Err(self.error(err, || format!("record transfer '{id}'"))),
+        }
+    }
+
+    async fn get_transfer(&self, transfer_id: &str) -> Result<Option<TransferRecord>, StoreError> {
+        let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE transfer_id = $1");
+        sqlx::query_as::<DB, TransferRow>(&sql)
+            .bind(transfer_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("read transfer '{transfer_id}'")))?
+            .map(TransferRecord::try_from)
+            .transpose()
+    }
+
+    async fn complete_transfer(
+        &self,
+        transfer_id: &str,
+        size_bytes: u64,
+        sha256: &str,
+        completed_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query::<DB>(
+            "UPDATE transfers SET state = 'complete', size_bytes = $2, sha256 = $3, \
+             completed_at = $4 WHERE transfer_id = $1 AND state = 'reserved'",
+        )
+        .bind(transfer_id.to_owned())
+        .bind(Some(to_i64(size_bytes)))
+        .bind(sha256.to_owned())
+        .bind(SqlTime::from(completed_at))
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| format!("complete transfer '{transfer_id}'")))?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
+    async fn cancel_transfer(&self, transfer_id: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query::<DB>(
+            "UPDATE transfers SET state = 'cancelled' \
+             WHERE transfer_id = $1 AND state IN ('reserved', 'complete')",
+        )
+        .bind(transfer_id.to_owned())
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| format!("cancel transfer '{transfer_id}'")))?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
+    async fn list_expired_transfers(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<TransferRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers \
+             WHERE state <> 'expired' AND expires_at <= $1 ORDER BY expires_at, transfer_id"
+        );
+        sqlx::query_as::<DB, TransferRow>(&sql)
+            .bind(SqlTime::from(now))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.fail(|| "list expired transfers".to_owned()))?
+            .into_iter()
+            .map(TransferRecord::try_from)
+            .collect()
+    }
+
+    async fn tombstone_transfer(&self, transfer_id: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query::<DB>(
+            "UPDATE transfers SET state = 'expired' WHERE transfer_id = $1 AND state <> 'expired'",
+        )
+        .bind(transfer_id.to_owned())
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| format!("mark transfer '{transfer_id}' expired")))?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
+    async fn purge_transfer_tombstones(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError> {
+        let result =
+            sqlx::query::<DB>("DELETE FROM transfers WHERE state = 'expired' AND expires_at < $1")
+                .bind(SqlTime::from(cutoff))
+                .execute(&self.pool)
+                .await
+                .map_err(self.fail(|| "purge transfer tombstones".to_owned()))?;
         Ok(DB::rows_affected(&result))
     }
 

@@ -17,6 +17,7 @@ use crate::error::StoreError;
 use crate::job::ImportJob;
 use crate::query::{AggregateRow, AggregationQuery, EntityPage, EntityQuery, PathRef};
 use crate::tenant::{CleanReport, TenantRecord};
+use crate::transfer::TransferRecord;
 
 /// Which database a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,6 +132,49 @@ pub trait Store: Send + Sync {
     /// Puts running jobs that started more than `older_than` ago back in the
     /// queue (their worker presumably crashed); returns how many.
     async fn requeue_stale_jobs(&self, older_than: chrono::Duration) -> Result<u64, StoreError>;
+
+    // --- File transfers ----------------------------------------------------
+
+    /// Records a new transfer. [`StoreError::Duplicate`] if its id is taken
+    /// (ids are unique across tenants). The tenant need not exist as a row:
+    /// transfers may be made for the system tenant before any setup.
+    async fn create_transfer(&self, transfer: &TransferRecord) -> Result<(), StoreError>;
+
+    /// The transfer with this id, of any tenant (ids are unique globally, and
+    /// an HTTP request carries only the id), tombstones included.
+    async fn get_transfer(&self, transfer_id: &str) -> Result<Option<TransferRecord>, StoreError>;
+
+    /// Marks a reserved transfer complete with its size and SHA-256, in one
+    /// conditional write: `false` (and nothing changed) unless it was
+    /// `Reserved`, so of two racing uploads exactly one completes.
+    async fn complete_transfer(
+        &self,
+        transfer_id: &str,
+        size_bytes: u64,
+        sha256: &str,
+        completed_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Marks a reserved or complete transfer cancelled; `false` if it is
+    /// missing or already cancelled or expired.
+    async fn cancel_transfer(&self, transfer_id: &str) -> Result<bool, StoreError>;
+
+    /// Transfers (not yet tombstones) whose `expires_at` is at or before
+    /// `now`, oldest first: what the sweeper purges.
+    async fn list_expired_transfers(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<TransferRecord>, StoreError>;
+
+    /// Turns a transfer into a tombstone (state `Expired`) once its file is
+    /// gone; `false` if there was no such transfer or it already was one.
+    async fn tombstone_transfer(&self, transfer_id: &str) -> Result<bool, StoreError>;
+
+    /// Deletes tombstones that expired before `cutoff`; returns how many.
+    async fn purge_transfer_tombstones(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError>;
 
     // --- Runtime entities --------------------------------------------------
 

@@ -31,6 +31,7 @@ pub mod schema;
 pub mod schema_discovery;
 pub mod tenants;
 pub mod tool;
+pub mod transfers;
 
 pub use envelope::Envelope;
 pub use error::{RegistryError, ToolError};
@@ -51,7 +52,20 @@ pub fn standard_registry(platform: &Platform) -> Result<ToolRegistry, RegistryEr
     let builder = ck::register(builder, platform)?;
     let builder = schema_discovery::register(builder, platform)?;
     let builder = entities::register(builder, platform)?;
+    let builder = transfers::register(builder, platform)?;
     Ok(builder.build())
+}
+
+/// Transfer limits for tests: a fresh folder under the system temp folder (left behind; the
+/// files are tiny), the default lifetime and a 1 MiB cap.
+#[must_use]
+pub fn test_transfer_config() -> octo_transfer::TransferConfig {
+    let unique = octo_transfer::id::new_id().unwrap_or_else(|_| "fallback".to_owned());
+    octo_transfer::TransferConfig {
+        root: std::env::temp_dir().join(format!("octo-transfers-{unique}")),
+        lifetime: octo_transfer::DEFAULT_LIFETIME,
+        max_bytes: 1024 * 1024,
+    }
 }
 
 /// A platform on a fresh in-memory SQLite store, for tests of this and other crates.
@@ -60,7 +74,7 @@ pub async fn test_platform() -> Platform {
         Ok(store) => store,
         Err(error) => panic!("in-memory store: {error}"),
     };
-    match Platform::start(store, Vec::new()).await {
+    match Platform::start(store, Vec::new(), test_transfer_config()).await {
         Ok(platform) => platform,
         Err(error) => panic!("platform: {error}"),
     }
@@ -69,7 +83,7 @@ pub async fn test_platform() -> Platform {
 /// A platform on `store` (e.g. a fresh `octo_test_support::TestStore` on either backend), for
 /// tests of this and other crates.
 pub async fn test_platform_on(store: std::sync::Arc<dyn octo_store::Store>) -> Platform {
-    match Platform::start(store, Vec::new()).await {
+    match Platform::start(store, Vec::new(), test_transfer_config()).await {
         Ok(platform) => platform,
         Err(error) => panic!("platform: {error}"),
     }

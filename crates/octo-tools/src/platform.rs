@@ -7,6 +7,7 @@ use octo_ck_service::CkService;
 use octo_entities::Entities;
 use octo_store::Store;
 use octo_tenancy::{ResolvedTenant, TenancyError, Tenants};
+use octo_transfer::{TransferConfig, TransferService};
 
 use crate::error::ToolError;
 use crate::tool::ToolContext;
@@ -17,6 +18,8 @@ pub struct Platform {
     pub tenants: Tenants,
     pub ck: Arc<CkService>,
     pub entities: Entities,
+    /// File uploads and downloads beside MCP (`/file-transfer/...`).
+    pub transfers: TransferService,
 }
 
 /// Why the platform could not start.
@@ -27,15 +30,20 @@ pub enum PlatformError {
     Tenancy(#[from] TenancyError),
     #[error("{0}")]
     Ck(#[from] octo_ck_service::CkServiceError),
+    #[error("{0}")]
+    Transfer(#[from] octo_transfer::TransferError),
 }
 
 impl Platform {
     /// Wires the platform on an open store: the system tenant exists and every tenant has the
-    /// System model. `catalogs` are operators' extra CK catalogs (the embedded one is always on).
+    /// System model. `catalogs` are operators' extra CK catalogs (the embedded one is always on);
+    /// `transfers` says where transfer files live and their limits.
     pub async fn start(
         store: Arc<dyn Store>,
         catalogs: Vec<Arc<dyn CkCatalog>>,
+        transfers: TransferConfig,
     ) -> Result<Self, PlatformError> {
+        let transfers = TransferService::new(Arc::clone(&store), transfers)?;
         let tenants = Tenants::new(Arc::clone(&store));
         tenants.ensure_system_tenant().await?;
         let ck = Arc::new(CkService::new(store, catalogs));
@@ -47,6 +55,7 @@ impl Platform {
             tenants,
             ck,
             entities,
+            transfers,
         })
     }
 

@@ -237,6 +237,9 @@ pub struct CallInfo {
     pub url_tenant: Option<String>,
     /// The raw `Authorization` header value, if any.
     pub authorization: Option<String>,
+    /// The server's base URL as the client addressed it (`http://host:port`, from the `Host`
+    /// header or a proxy's `X-Forwarded-Host`/`-Proto`), for URLs that tools hand back.
+    pub base_url: Option<String>,
     pub progress: Progress,
     pub cancellation: CancellationToken,
 }
@@ -247,6 +250,7 @@ impl fmt::Debug for CallInfo {
         f.debug_struct("CallInfo")
             .field("session_id", &self.session_id)
             .field("url_tenant", &self.url_tenant)
+            .field("base_url", &self.base_url)
             .field(
                 "authorization",
                 &self.authorization.as_ref().map(|_| "<redacted>"),

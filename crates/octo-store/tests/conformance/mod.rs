@@ -7,9 +7,11 @@
 
 mod query;
 mod query_model;
+mod transfer;
 
 pub use query::*;
 pub use query_model::query_and_aggregate_match_an_in_memory_model;
+pub use transfer::*;
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -68,6 +70,8 @@ macro_rules! conformance_suite {
             aggregate_grouped,
             attribute_index_is_idempotent_and_queries_still_work,
             query_and_aggregate_match_an_in_memory_model,
+            transfers_are_created_read_by_id_and_completed_once,
+            transfers_are_cancelled_expired_tombstoned_and_purged,
         );
     };
     (@cases $harness:path; $($case:ident),* $(,)?) => {

@@ -109,7 +109,8 @@ pub struct ImportCkModelParams {
     /// associationRoles) together, or the compiled form.
     #[serde(default)]
     pub content: Option<String>,
-    /// An uploaded model file (prepare_file_upload); not available in this version.
+    /// An uploaded model file (prepare_file_upload): a zip of the model folder, or one YAML or
+    /// JSON document. Used when content is absent.
     #[serde(default)]
     pub transfer_id: Option<String>,
     /// The tenant; defaults to the URL tenant.
@@ -142,7 +143,8 @@ impl Tool for ImportCkModel {
         ToolSpec {
             name: "import_ck_model",
             title: "Import a CK model",
-            description: "Imports a Construction Kit model given inline as YAML or JSON, waits up \
+            description: "Imports a Construction Kit model given inline as YAML or JSON (or \
+                uploaded with prepare_file_upload: a zipped model folder or one document), waits up \
                 to waitTimeoutMinutes for the import job and reports its final state. The \
                 model's dependencies must already be loaded (import_ck_from_catalog brings \
                 catalog dependencies along).",
@@ -166,23 +168,21 @@ impl Tool for ImportCkModel {
         params: ImportCkModelParams,
     ) -> Result<Success<ImportCkModelOutput>, ToolError> {
         let tenant = self.0.tenant(ctx, params.tenant_id.as_deref()).await?;
-        let content = match (params.content.as_deref(), params.transfer_id.as_deref()) {
-            (Some(content), _) if !content.trim().is_empty() => content,
-            (_, Some(_)) => {
-                return Err(failed_in(
-                    "File transfers are not available in this version of the server; pass the \
-                     model inline as 'content' (YAML or JSON).",
-                    &tenant,
-                ));
+        let model = match (params.content.as_deref(), params.transfer_id.as_deref()) {
+            (Some(content), _) if !content.trim().is_empty() => {
+                octo_ck::source::load_document(content, "content")
+                    .map_err(|error| failed_in(error, &tenant))?
             }
+            (_, Some(transfer_id)) => load_uploaded(&self.0, transfer_id.trim())
+                .await
+                .map_err(|error| failed_in(error, &tenant))?,
             _ => {
                 return Err(ToolError::invalid(
-                    "content is required: the model as YAML or JSON.",
+                    "content or transferId is required: the model as YAML or JSON, or the id of \
+                     an uploaded model file (prepare_file_upload).",
                 ));
             }
         };
-        let model = octo_ck::source::load_document(content, "content")
-            .map_err(|error| failed_in(error, &tenant))?;
         let model_id = model.id().to_string();
         let job = self
             .0
@@ -233,4 +233,49 @@ impl Tool for ImportCkModel {
             )),
         }
     }
+}
+
+/// The largest uploaded model file read into memory for an import: models are small, and the
+/// zip reader needs the whole archive.
+const MAX_MODEL_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Loads the model uploaded as `transfer_id`: a zip (by its magic bytes or a `.zip` name) of a
+/// model folder, otherwise one YAML or JSON document.
+async fn load_uploaded(
+    platform: &Platform,
+    transfer_id: &str,
+) -> Result<octo_ck::model::CkModel, String> {
+    let (path, record) = platform
+        .transfers
+        .open_completed(transfer_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    if record
+        .size_bytes
+        .is_some_and(|size| size > MAX_MODEL_FILE_BYTES)
+    {
+        return Err(format!(
+            "The uploaded file '{}' is larger than {MAX_MODEL_FILE_BYTES} bytes; a CK model is \
+             far smaller. Check that the right file was uploaded.",
+            record.file_name
+        ));
+    }
+    let bytes = tokio::fs::read(&path).await.map_err(|error| {
+        format!(
+            "The uploaded file '{}' cannot be read: {error}",
+            record.file_name
+        )
+    })?;
+    let is_zip =
+        bytes.starts_with(b"PK\x03\x04") || record.file_name.to_ascii_lowercase().ends_with(".zip");
+    if is_zip {
+        return octo_ck::source::load_zip(&bytes).map_err(|error| error.to_string());
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "The uploaded file '{}' is neither a zip nor UTF-8 YAML/JSON text.",
+            record.file_name
+        )
+    })?;
+    octo_ck::source::load_document(&text, &record.file_name).map_err(|error| error.to_string())
 }

@@ -227,10 +227,7 @@ async fn import_ck_model_without_waiting_and_its_input_errors(store: Arc<dyn Sto
         json!({"tenantId": "octosystem", "transferId": "abc"}),
     )
     .await;
-    assert!(
-        error(&transfer).contains("pass the model inline"),
-        "{transfer}"
-    );
+    assert!(error(&transfer).contains("does not exist"), "{transfer}");
     let garbage = call(
         &registry,
         "import_ck_model",

@@ -1,0 +1,103 @@
+//! `cargo xtask bench`: the performance benchmarks, built and run in release mode.
+//!
+//! Today one bench, `crates/octo-tools/benches/entity_queries.rs`: entity grouping + avg and an
+//! indexed `query_entities` lookup on PostgreSQL, each through the tool path and as hand-written
+//! SQL, printed as a table with the ratio and whether the target (≤ 1.3×) was met. Missing the
+//! target does not fail the run; the bench itself failing (an error, a wrong result) does.
+//!
+//! PostgreSQL must answer first (started if installed but down, as for the tests); the bench
+//! creates its own `octo_test_*` database there and drops it afterwards.
+
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::command;
+use crate::postgres;
+use crate::workspace::{self, Workspace};
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Entities to load (the bench's default: 1,000,000; also `OCTO_BENCH_ENTITIES`).
+    #[arg(long)]
+    entities: Option<u64>,
+    /// Timed iterations of the aggregation, per path (the bench's default: 10).
+    #[arg(long)]
+    iterations: Option<u32>,
+    /// Timed indexed lookups, per path (the bench's default: 200).
+    #[arg(long)]
+    lookups: Option<u32>,
+    /// Arguments after `--`, passed to the bench unchanged (e.g. `-- --entities 100000`).
+    #[arg(last = true)]
+    passthrough: Vec<String>,
+}
+
+/// Builds and runs the benches; `Ok(true)` when they ran to the end.
+pub fn run(args: &BenchArgs) -> Result<bool> {
+    let ws = Workspace::locate()?;
+    let url = postgres::test_url();
+    postgres::ensure_running(&url)?;
+    let started = Instant::now();
+    let mut bench = Command::new(workspace::cargo());
+    bench
+        .args([
+            "bench",
+            "-p",
+            "octo-tools",
+            "--bench",
+            "entity_queries",
+            "--",
+        ])
+        .args(forwarded(args))
+        .env("OCTO_TEST_POSTGRES_URL", &url)
+        .current_dir(&ws.root);
+    command::run(&mut bench)?;
+    println!(
+        "==> xtask: bench finished in {:.1}s (build included)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(true)
+}
+
+/// The bench's command line: the options given to xtask, then the pass-through arguments.
+fn forwarded(args: &BenchArgs) -> Vec<String> {
+    let mut out = Vec::new();
+    let options = [
+        ("--entities", args.entities),
+        ("--iterations", args.iterations.map(u64::from)),
+        ("--lookups", args.lookups.map(u64::from)),
+    ];
+    for (name, value) in options {
+        if let Some(value) = value {
+            out.push(name.to_owned());
+            out.push(value.to_string());
+        }
+    }
+    out.extend(args.passthrough.iter().cloned());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+
+    #[test]
+    fn options_and_passthrough_reach_the_bench() {
+        let cli = Cli::parse_from(["bench", "--entities", "1000", "--", "--lookups", "5"]);
+        assert_eq!(
+            forwarded(&cli.bench),
+            ["--entities", "1000", "--lookups", "5"]
+        );
+        let cli = Cli::parse_from(["bench"]);
+        assert!(forwarded(&cli.bench).is_empty());
+    }
+}
