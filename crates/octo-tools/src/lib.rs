@@ -30,6 +30,8 @@ pub mod registry;
 pub mod schema;
 pub mod schema_discovery;
 pub mod tenants;
+#[cfg(test)]
+mod test_support;
 pub mod tool;
 pub mod transfers;
 

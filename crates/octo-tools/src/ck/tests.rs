@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use octo_store::Store;
 use octo_test_support::both_backends;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::tool::CallInfo;
+use crate::test_support::{call, error};
 use crate::{Platform, ToolRegistry, test_platform_on};
 
 async fn setup(store: Arc<dyn Store>) -> (Platform, Arc<ToolRegistry>) {
@@ -17,23 +17,8 @@ async fn setup(store: Arc<dyn Store>) -> (Platform, Arc<ToolRegistry>) {
     (platform, registry)
 }
 
-async fn call(registry: &Arc<ToolRegistry>, name: &str, arguments: Value) -> Value {
-    let Value::Object(arguments) = arguments else {
-        panic!("arguments must be an object")
-    };
-    registry
-        .call(name, Some(arguments), CallInfo::default())
-        .await
-        .expect("tool exists")
-        .to_json()
-}
-
 async fn run_jobs(platform: &Platform) {
     while platform.ck.run_next_job("test").await.expect("job runs") {}
-}
-
-fn error(out: &Value) -> &str {
-    out["errorMessage"].as_str().unwrap_or_default()
 }
 
 both_backends!(catalogs_and_their_models_are_listed);

@@ -9,7 +9,8 @@ use octo_store::Store;
 use octo_test_support::both_backends;
 use serde_json::{Value, json};
 
-use crate::tool::{Annotations, CallInfo, Category};
+use crate::test_support::{call, call_at, error};
+use crate::tool::{Annotations, Category};
 use crate::{Platform, ToolRegistry, test_platform_on};
 
 const TOOLS: [&str; 3] = ["get_available_types", "get_type_schema", "search_types"];
@@ -29,34 +30,6 @@ async fn import_energy(platform: &Platform) {
         .await
         .expect("import planned");
     while platform.ck.run_next_job("test").await.expect("job runs") {}
-}
-
-async fn call(registry: &Arc<ToolRegistry>, name: &str, arguments: Value) -> Value {
-    call_at(registry, name, arguments, None).await
-}
-
-async fn call_at(
-    registry: &Arc<ToolRegistry>,
-    name: &str,
-    arguments: Value,
-    url_tenant: Option<&str>,
-) -> Value {
-    let Value::Object(arguments) = arguments else {
-        panic!("arguments must be an object")
-    };
-    let call = CallInfo {
-        url_tenant: url_tenant.map(str::to_owned),
-        ..CallInfo::default()
-    };
-    registry
-        .call(name, Some(arguments), call)
-        .await
-        .expect("tool exists")
-        .to_json()
-}
-
-fn error(out: &Value) -> &str {
-    out["errorMessage"].as_str().unwrap_or_default()
 }
 
 fn ids(list: &Value) -> Vec<&str> {

@@ -5,42 +5,14 @@ use std::sync::Arc;
 
 use octo_store::Store;
 use octo_test_support::both_backends;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::tool::CallInfo;
+use crate::test_support::{call, call_at, error};
 use crate::{ToolRegistry, test_platform_on};
 
 async fn registry(store: Arc<dyn Store>) -> Arc<ToolRegistry> {
     let platform = test_platform_on(store).await;
     Arc::new(crate::standard_registry(&platform).expect("registry"))
-}
-
-async fn call(registry: &Arc<ToolRegistry>, name: &str, arguments: Value) -> Value {
-    call_at(registry, name, arguments, None).await
-}
-
-async fn call_at(
-    registry: &Arc<ToolRegistry>,
-    name: &str,
-    arguments: Value,
-    url_tenant: Option<&str>,
-) -> Value {
-    let Value::Object(arguments) = arguments else {
-        panic!("arguments must be an object")
-    };
-    let call = CallInfo {
-        url_tenant: url_tenant.map(str::to_owned),
-        ..CallInfo::default()
-    };
-    registry
-        .call(name, Some(arguments), call)
-        .await
-        .expect("tool exists")
-        .to_json()
-}
-
-fn error(out: &Value) -> &str {
-    out["errorMessage"].as_str().unwrap_or_default()
 }
 
 both_backends!(the_system_tenant_is_listed_from_the_start);

@@ -5,26 +5,15 @@ use std::sync::Arc;
 
 use octo_store::Store;
 use octo_test_support::both_backends;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::tool::CallInfo;
+use crate::test_support::call;
 use crate::{Platform, ToolRegistry, test_platform_on};
 
 async fn setup(store: Arc<dyn Store>) -> (Platform, Arc<ToolRegistry>) {
     let platform = test_platform_on(store).await;
     let registry = Arc::new(crate::standard_registry(&platform).expect("registry"));
     (platform, registry)
-}
-
-async fn call(registry: &Arc<ToolRegistry>, name: &str, arguments: Value) -> Value {
-    let Value::Object(arguments) = arguments else {
-        panic!("arguments must be an object")
-    };
-    registry
-        .call(name, Some(arguments), CallInfo::default())
-        .await
-        .expect("tool exists")
-        .to_json()
 }
 
 /// Stands in for the HTTP PUT (tested in octo-transfer and mcp-http): the file at its final
