@@ -1003,26 +1003,33 @@ where
                 })
             })
         };
-        let total = sqlx::query_scalar_with::<DB, i64, _>(&count.sql, arguments(&count.params)?)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(fail)?;
-        let total_count = u64::try_from(total).unwrap_or(0);
-        // Nothing to fetch past the last match; saves the second statement
-        // for empty results and for paging beyond the end.
-        if total_count <= u64::from(query.offset) || query.limit == 0 {
-            return Ok(EntityPage {
-                total_count,
-                entities: Vec::new(),
-            });
-        }
-        let entities = sqlx::query_as_with::<DB, EntityRow, _>(&page.sql, arguments(&page.params)?)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(fail)?
-            .into_iter()
-            .map(RtEntity::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        // The page first: when it is not full, it is the end of the matches and the total
+        // follows from it, which saves the count statement for most lookups.
+        let entities = if query.limit == 0 {
+            Vec::new()
+        } else {
+            sqlx::query_as_with::<DB, EntityRow, _>(&page.sql, arguments(&page.params)?)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(fail)?
+                .into_iter()
+                .map(RtEntity::try_from)
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let page_len = u64::try_from(entities.len()).unwrap_or(u64::MAX);
+        let ends_here = query.limit > 0
+            && page_len < u64::from(query.limit)
+            && (page_len > 0 || query.offset == 0);
+        let total_count = if ends_here {
+            u64::from(query.offset) + page_len
+        } else {
+            let total =
+                sqlx::query_scalar_with::<DB, i64, _>(&count.sql, arguments(&count.params)?)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(fail)?;
+            u64::try_from(total).unwrap_or(0)
+        };
         Ok(EntityPage {
             total_count,
             entities,
