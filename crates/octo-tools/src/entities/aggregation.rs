@@ -7,9 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::dto::{AggregationColumn, FieldFilterCriteria, columns};
-use super::failed;
 use crate::error::ToolError;
-use crate::platform::Platform;
+use crate::platform::{Platform, failed_in};
 use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -101,7 +100,7 @@ impl Tool for QueryEntitiesAggregation {
                 criteria.as_ref(),
             )
             .await
-            .map_err(|e| failed(e, &tenant))?;
+            .map_err(|e| failed_in(e, &tenant))?;
         Ok(output(rows).tenant(tenant.tenant_id.to_string()))
     }
 }
@@ -173,7 +172,7 @@ impl Tool for QueryEntitiesGrouping {
                 criteria.as_ref(),
             )
             .await
-            .map_err(|e| failed(e, &tenant))?;
+            .map_err(|e| failed_in(e, &tenant))?;
         Ok(output(rows).tenant(tenant.tenant_id.to_string()))
     }
 }

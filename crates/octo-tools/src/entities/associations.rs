@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::dto::{SimpleFilter, simple_criteria};
-use super::{entity_json, failed};
+use super::entity_json;
 use crate::error::ToolError;
-use crate::platform::Platform;
+use crate::platform::{Platform, failed_in};
 use crate::tool::{
     Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext, ToolExample,
     ToolSpec,
@@ -105,7 +105,7 @@ impl Tool for CreateAssociation {
                 (&p.target_ck_type_id, &p.target_rt_id),
             )
             .await
-            .map_err(|e| failed(e, &tenant))?;
+            .map_err(|e| failed_in(e, &tenant))?;
         Ok(Success::new(AssociationOutput {
             association: serde_json::to_value(&association).unwrap_or(Value::Null),
         })
@@ -182,7 +182,7 @@ impl Tool for DeleteAssociation {
                 &p.target_rt_id,
             )
             .await
-            .map_err(|e| failed(e, &tenant))?;
+            .map_err(|e| failed_in(e, &tenant))?;
         let message = if deleted {
             format!("Association '{}' removed.", p.ck_role_id)
         } else {
@@ -285,7 +285,7 @@ impl Tool for NavigateAssociations {
                 p.attribute_paths.as_deref().unwrap_or_default(),
             )
             .await
-            .map_err(|e| failed(e, &tenant))?;
+            .map_err(|e| failed_in(e, &tenant))?;
         let message = format!("{} associated entities.", result.total_count);
         Ok(Success::new(NavigateOutput {
             origin_ck_type_id: p.ck_type_id.trim().to_owned(),
@@ -387,7 +387,7 @@ impl Tool for GetAssociationTree {
                 criteria.as_ref(),
             )
             .await
-            .map_err(|e| failed(e, &tenant))?;
+            .map_err(|e| failed_in(e, &tenant))?;
         let message = format!("{} root(s).", nodes.len());
         Ok(Success::new(TreeOutput {
             ck_role_id: p.ck_role_id.trim().to_owned(),

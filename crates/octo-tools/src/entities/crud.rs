@@ -1,15 +1,14 @@
 //! `create_entity`, `get_entity_by_id`, `update_entity`, `delete_entity`.
 
 use async_trait::async_trait;
-use octo_entities::Written;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::dto::{AttributeUpdateItem, updates};
-use super::{conflict, entity_json, failed};
+use super::{entity_json, written};
 use crate::error::ToolError;
-use crate::platform::Platform;
+use crate::platform::{Platform, failed_in};
 use crate::tool::{
     Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext, ToolExample,
     ToolSpec,
@@ -85,7 +84,7 @@ impl Tool for CreateEntity {
                 params.rt_well_known_name,
             )
             .await
-            .map_err(|e| failed(e, &tenant))?;
+            .map_err(|e| failed_in(e, &tenant))?;
         let mut success = Success::new(CreateEntityOutput {
             ck_type_id: created.ck_type_id.clone(),
             rt_id: created.rt_id.clone(),
@@ -154,7 +153,7 @@ impl Tool for GetEntityById {
             .entities
             .get(&tenant.tenant_id, &params.ck_type_id, &params.rt_id)
             .await
-            .map_err(|e| failed(e, &tenant))?;
+            .map_err(|e| failed_in(e, &tenant))?;
         let mut success = Success::new(TypeIdOutput {
             type_id: params.ck_type_id.trim().to_owned(),
         })
@@ -236,7 +235,7 @@ impl Tool for UpdateEntity {
     ) -> Result<Success<UpdateEntityOutput>, ToolError> {
         let tenant = self.0.tenant(ctx, params.tenant_id.as_deref()).await?;
         let expected = params.expected_version.or(params.expected_version_snake);
-        let written = self
+        let entity = self
             .0
             .entities
             .update(
@@ -247,13 +246,8 @@ impl Tool for UpdateEntity {
                 expected,
             )
             .await
-            .map_err(|e| failed(e, &tenant))?;
-        if let Some(error) = conflict(&written, &tenant) {
-            return Err(error);
-        }
-        let Written::Done(entity) = written else {
-            return Err(ToolError::failed("unreachable: conflict handled above"));
-        };
+            .map_err(|e| failed_in(e, &tenant))?;
+        let entity = written(entity, &tenant)?;
         let mut success = Success::new(UpdateEntityOutput {
             type_id: entity.ck_type_id.clone(),
             rt_id: entity.rt_id.clone(),
@@ -321,7 +315,7 @@ impl Tool for DeleteEntity {
     ) -> Result<Success<UpdateEntityOutput>, ToolError> {
         debug_assert!(params.confirm, "the registry's guard checks confirm first");
         let tenant = self.0.tenant(ctx, params.tenant_id.as_deref()).await?;
-        let written = self
+        let entity = self
             .0
             .entities
             .delete(
@@ -331,13 +325,8 @@ impl Tool for DeleteEntity {
                 params.expected_version,
             )
             .await
-            .map_err(|e| failed(e, &tenant))?;
-        if let Some(error) = conflict(&written, &tenant) {
-            return Err(error);
-        }
-        let Written::Done(entity) = written else {
-            return Err(ToolError::failed("unreachable: conflict handled above"));
-        };
+            .map_err(|e| failed_in(e, &tenant))?;
+        let entity = written(entity, &tenant)?;
         Ok(Success::new(UpdateEntityOutput {
             type_id: entity.ck_type_id.clone(),
             rt_id: entity.rt_id.clone(),

@@ -9,12 +9,12 @@ mod crud;
 pub mod dto;
 mod query;
 
-use octo_entities::{EntityError, EntityView, Written};
+use octo_entities::{EntityView, Written};
 use octo_tenancy::ResolvedTenant;
 use serde_json::Value;
 
 use crate::error::{RegistryError, ToolError};
-use crate::platform::{Platform, failed_in};
+use crate::platform::Platform;
 use crate::registry::ToolRegistryBuilder;
 
 pub fn register(
@@ -37,24 +37,23 @@ pub fn register(
         .register(associations::GetAssociationTree(p()))
 }
 
-fn failed(error: EntityError, tenant: &ResolvedTenant) -> ToolError {
-    failed_in(error, tenant)
-}
-
 fn entity_json(view: &EntityView) -> Value {
     serde_json::to_value(view).unwrap_or(Value::Null)
 }
 
-/// A conflict as the envelope carries it: `isConflict`, `entity`, `currentRtVersion`.
-fn conflict(written: &Written, tenant: &ResolvedTenant) -> Option<ToolError> {
+/// The written entity, or the conflict as the envelope carries it: `isConflict`, `entity`,
+/// `currentRtVersion`.
+// The error is the one every `Tool::run` returns; boxing it here alone would gain nothing.
+#[allow(clippy::result_large_err)]
+fn written(written: Written, tenant: &ResolvedTenant) -> Result<EntityView, ToolError> {
     match written {
-        Written::Conflict { message, current } => Some(ToolError::Conflict {
-            message: message.clone(),
+        Written::Done(entity) => Ok(entity),
+        Written::Conflict { message, current } => Err(ToolError::Conflict {
+            message,
             tenant_id: Some(tenant.tenant_id.to_string()),
-            entity: Some(entity_json(current)),
+            entity: Some(entity_json(&current)),
             current_rt_version: current.rt_version,
         }),
-        Written::Done(_) => None,
     }
 }
 

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::dto::{FieldFilterCriteria, SimpleFilter, SortColumn, simple_criteria, sort_keys};
-use super::{entity_json, failed};
+use super::entity_json;
 use crate::error::ToolError;
-use crate::platform::Platform;
+use crate::platform::{Platform, failed_in};
 use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -117,7 +117,7 @@ impl Tool for QueryEntities {
                 params.offset,
             )
             .await
-            .map_err(|e| failed(e, &tenant))?;
+            .map_err(|e| failed_in(e, &tenant))?;
         Ok(output(&params.ck_type_id, result).tenant(tenant.tenant_id.to_string()))
     }
 }
@@ -192,7 +192,7 @@ impl Tool for QueryEntitiesSimple {
                 params.offset,
             )
             .await
-            .map_err(|e| failed(e, &tenant))?;
+            .map_err(|e| failed_in(e, &tenant))?;
         Ok(output(&params.ck_type_id, result).tenant(tenant.tenant_id.to_string()))
     }
 }
