@@ -133,10 +133,9 @@ pub enum ConfigError {
     },
     #[error("the configuration file {path} is not valid: {message}")]
     ParseFile { path: PathBuf, message: String },
-    #[error(
-        "database URL '{0}' is not supported: use sqlite://<file> (embedded) or postgres://user@host:port/db"
-    )]
-    DatabaseUrl(String),
+    /// The store's own message (the URL shown without its password).
+    #[error("{0}")]
+    DatabaseUrl(octo_store::StoreError),
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
     #[error("CK catalog '{0}' must be written name=folder, e.g. models=/srv/ck-models")]
@@ -161,12 +160,7 @@ impl Settings {
             .database_url
             .or(file.database_url)
             .unwrap_or_else(|| default_database_url(&data_dir));
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            return Err(ConfigError::DatabaseUrl(database_url));
-        }
+        octo_store::url::check(&database_url).map_err(ConfigError::DatabaseUrl)?;
         let max_sessions = cli
             .max_sessions
             .or(file.max_sessions)

@@ -31,6 +31,15 @@ pub(crate) fn classify(url: &str) -> Result<DatabaseUrl<'_>, StoreError> {
     }
 }
 
+/// Checks that `url` names a backend this crate has, without connecting: lets a caller reject a
+/// bad URL at configuration time with the same message [`crate::open`] would give.
+///
+/// # Errors
+/// [`StoreError::InvalidUrl`] (with the password redacted) for an unsupported scheme.
+pub fn check(url: &str) -> Result<(), StoreError> {
+    classify(url).map(|_| ())
+}
+
 /// A [`StoreError::InvalidUrl`] showing the redacted URL.
 pub(crate) fn invalid(url: &str, reason: impl Into<String>) -> StoreError {
     StoreError::InvalidUrl {
