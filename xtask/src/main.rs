@@ -2,11 +2,12 @@
 //!
 //! `cargo xtask test` is what CI runs (`.ci/run`): formatting, lints, the workspace tests,
 //! then the real server binary checked by external MCP clients. See `test.rs` for the stages.
-//! `cargo xtask bench` runs the performance benchmarks in release mode (`bench.rs`).
+//! `cargo xtask dist` builds the release archive (`dist.rs`); `cargo xtask bench` runs the performance benchmarks in release mode (`bench.rs`).
 
 mod bench;
 mod command;
 mod deploy_checks;
+mod dist;
 mod node;
 mod postgres;
 mod python;
@@ -35,6 +36,8 @@ struct Cli {
 enum Command {
     /// Run every check CI runs: fmt, clippy, tests, then the server against external clients.
     Test(test::TestArgs),
+    /// Build the release archive target/dist/mcp-http-<version>-<target>.tar.gz (+ .sha256).
+    Dist(dist::DistArgs),
     /// Run the benchmarks in release mode (entity queries and aggregations on PostgreSQL).
     Bench(bench::BenchArgs),
 }
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Test(args) => test::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Dist(args) => dist::run(&args),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

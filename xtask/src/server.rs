@@ -33,9 +33,6 @@ impl Server {
     /// Starts `binary --listen 127.0.0.1:<free port> --data-dir <data_dir> --conformance-fixtures`
     /// with stdout and stderr written to `log_path`, and waits until it is ready.
     pub fn start(binary: &Path, data_dir: &Path, log_path: &Path) -> Result<Self> {
-        if !binary.is_file() {
-            bail!("server binary {} does not exist", binary.display());
-        }
         // A fresh data directory each run, so no state leaks from an earlier run.
         if data_dir.exists() {
             std::fs::remove_dir_all(data_dir)
@@ -43,7 +40,22 @@ impl Server {
         }
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
+        let data_dir = data_dir.display().to_string();
+        let cwd = std::env::current_dir().context("reading the current directory")?;
+        Self::start_plain(
+            binary,
+            &cwd,
+            &["--data-dir", &data_dir, "--conformance-fixtures"],
+            log_path,
+        )
+    }
 
+    /// Starts `binary --listen 127.0.0.1:<free port> <args>` in the working directory `cwd`
+    /// with stdout and stderr written to `log_path`, and waits until it is ready.
+    pub fn start_plain(binary: &Path, cwd: &Path, args: &[&str], log_path: &Path) -> Result<Self> {
+        if !binary.is_file() {
+            bail!("server binary {} does not exist", binary.display());
+        }
         let addr = free_loopback_addr()?;
         let log = File::create(log_path)
             .with_context(|| format!("creating server log {}", log_path.display()))?;
@@ -54,9 +66,8 @@ impl Server {
         let mut cmd = Command::new(binary);
         cmd.arg("--listen")
             .arg(addr.to_string())
-            .arg("--data-dir")
-            .arg(data_dir)
-            .arg("--conformance-fixtures")
+            .args(args)
+            .current_dir(cwd)
             // The output goes to a file: no terminal colour codes in it.
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -75,6 +86,11 @@ impl Server {
         };
         server.wait_ready()?;
         Ok(server)
+    }
+
+    /// The loopback address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// `http://127.0.0.1:<port>`, without a trailing slash.

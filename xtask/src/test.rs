@@ -3,16 +3,19 @@
 //! 1. `fmt`: `cargo fmt --all -- --check`
 //! 2. `clippy`: `cargo clippy --workspace --all-targets -- -D warnings`
 //! 3. `tests`: `cargo nextest run --workspace` (or `cargo test --workspace` without nextest)
-//! 4. `server`: build `mcp-http` and start it with the conformance fixtures on a free port
-//! 5. `conformance`: the official MCP conformance suite, all server scenarios
-//! 6. `python-client`: the official MCP Python SDK (`crates/mcp-http/tests/clients/python_client.py`),
+//! 4. `dist`: pack the release archive (from the debug build, see `dist.rs`), unpack it into an
+//!    empty folder and run the binary from there: `--version` names the commit, the example
+//!    configuration starts it, `/health/ready` and one MCP `initialize` answer
+//! 5. `server`: build `mcp-http` and start it with the conformance fixtures on a free port
+//! 6. `conformance`: the official MCP conformance suite, all server scenarios
+//! 7. `python-client`: the official MCP Python SDK (`crates/mcp-http/tests/clients/python_client.py`),
 //!    on `/mcp` and on the tenant route `/octosystem/mcp`
-//! 7. `inspector`: the MCP Inspector CLI lists the tools
+//! 8. `inspector`: the MCP Inspector CLI lists the tools
 //!
 //! After `fmt`, stage `deploy` lints `deploy/` (hadolint, kubernetes-validate, the systemd
 //! unit; see `deploy_checks.rs`).
 //!
-//! The server started in stage 4 serves stages 5 to 7 and is stopped when the run ends.
+//! The server started in stage 5 serves stages 6 to 8 and is stopped when the run ends.
 //! The last line printed is `xtask: N passed, N failed` (plus `, N skipped` when stages did
 //! not run), which CI reads.
 
@@ -54,6 +57,7 @@ enum Stage {
     Deploy,
     Clippy,
     Tests,
+    Dist,
     Server,
     Conformance,
     PythonClient,
@@ -61,11 +65,12 @@ enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 8] = [
+    const ALL: [Stage; 9] = [
         Stage::Fmt,
         Stage::Deploy,
         Stage::Clippy,
         Stage::Tests,
+        Stage::Dist,
         Stage::Server,
         Stage::Conformance,
         Stage::PythonClient,
@@ -78,6 +83,7 @@ impl Stage {
             Stage::Deploy => "deploy",
             Stage::Clippy => "clippy",
             Stage::Tests => "tests",
+            Stage::Dist => "dist",
             Stage::Server => "server",
             Stage::Conformance => "conformance",
             Stage::PythonClient => "python-client",
@@ -220,6 +226,10 @@ impl Run {
                 "warnings",
             ]),
             Stage::Tests => self.tests(),
+            Stage::Dist => {
+                let made = crate::dist::build(&self.ws, "dev")?;
+                crate::dist::check_unpacked(&self.ws, &made)
+            }
             Stage::Server => self.start_server(),
             Stage::Conformance => self.conformance(),
             Stage::PythonClient => self.python_client(),

@@ -32,7 +32,7 @@ use serde::Deserialize;
 #[derive(Debug, Parser)]
 #[command(
     name = "mcp-http",
-    version,
+    version = VERSION,
     about = "OctoMesh MCP Services: an MCP server (Streamable HTTP) for the OctoMesh data platform."
 )]
 pub struct Cli {
@@ -141,6 +141,14 @@ pub enum ConfigError {
     #[error("CK catalog '{0}' must be written name=folder, e.g. models=/srv/ck-models")]
     Catalog(String),
 }
+
+/// `--version`: the crate version and the git commit it was built from (see `build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("OCTO_BUILD_COMMIT"),
+    ")"
+);
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -325,6 +333,44 @@ mod tests {
         );
         let error = Settings::resolve(cli(&["--ck-catalog", "nofolder"])).expect_err("bad");
         assert!(error.to_string().contains("name=folder"), "{error}");
+    }
+
+    /// The example file shipped in `deploy/` and in release archives parses, and names every
+    /// file key; every flag is documented in `docs/configuration.md` with its environment
+    /// variable. A new setting that misses either fails here, not in a user's hands.
+    #[test]
+    fn example_file_and_configuration_doc_cover_every_setting() {
+        use clap::CommandFactory;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let example_path = root.join("deploy/mcp-http.example.toml");
+        let example = std::fs::read_to_string(&example_path).expect("example config");
+        load_file(&example_path).expect("the example config parses");
+        let doc = std::fs::read_to_string(root.join("docs/configuration.md")).expect("doc");
+        let command = Cli::command();
+        for arg in command.get_arguments() {
+            let Some(flag) = arg.get_long() else { continue };
+            if matches!(flag, "help" | "version") {
+                continue;
+            }
+            assert!(
+                doc.contains(&format!("`--{flag}`")),
+                "docs/configuration.md does not document --{flag}"
+            );
+            if let Some(env) = arg.get_env() {
+                let env = env.to_string_lossy();
+                assert!(
+                    doc.contains(&format!("`{env}`")),
+                    "docs/configuration.md does not name {env}"
+                );
+            }
+            let key = arg.get_id().as_str();
+            if !matches!(flag, "config" | "conformance-fixtures") {
+                assert!(
+                    example.contains(&format!("{key} =")),
+                    "deploy/mcp-http.example.toml does not show the key {key}"
+                );
+            }
+        }
     }
 
     #[test]
