@@ -15,6 +15,7 @@
 //! | `--max-sessions` | `OCTO_MAX_SESSIONS` | `max_sessions` | 10000 |
 //! | `--transfer-lifetime-secs` | `OCTO_TRANSFER_LIFETIME_SECS` | `transfer_lifetime_secs` | 1800 |
 //! | `--max-transfer-bytes` | `OCTO_MAX_TRANSFER_BYTES` | `max_transfer_bytes` | 5 GiB |
+//! | `--metrics-listen` | `OCTO_METRICS_LISTEN` | `metrics_listen` | none: `/metrics` on `--listen` |
 //! | `--ck-catalog` | `OCTO_CK_CATALOGS` | `ck_catalogs` | none; `name=folder`, repeatable |
 //! | `--conformance-fixtures` | — | — | off (tests only) |
 //!
@@ -72,6 +73,10 @@ pub struct Cli {
     /// The hard cap on one file transfer, in bytes.
     #[arg(long, env = "OCTO_MAX_TRANSFER_BYTES")]
     pub max_transfer_bytes: Option<u64>,
+    /// Serve `/metrics` on this address only (instead of on `--listen`), e.g. for a
+    /// scrape port that is not exposed to MCP clients.
+    #[arg(long, env = "OCTO_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// An extra CK model catalog, `name=folder` (each subfolder one model); repeatable, or
     /// comma-separated in the environment.
     #[arg(long = "ck-catalog", env = "OCTO_CK_CATALOGS", value_delimiter = ',')]
@@ -104,6 +109,7 @@ pub struct FileConfig {
     pub max_sessions: Option<usize>,
     pub transfer_lifetime_secs: Option<u64>,
     pub max_transfer_bytes: Option<u64>,
+    pub metrics_listen: Option<SocketAddr>,
     pub ck_catalogs: Option<Vec<String>>,
 }
 
@@ -121,6 +127,8 @@ pub struct Settings {
     pub transfer_lifetime: Duration,
     /// The hard cap on one transfer's size.
     pub max_transfer_bytes: u64,
+    /// A separate address for `/metrics`; `None` serves it on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -243,6 +251,7 @@ impl Settings {
             mcp,
             transfer_lifetime,
             max_transfer_bytes,
+            metrics_listen: cli.metrics_listen.or(file.metrics_listen),
         })
     }
 }

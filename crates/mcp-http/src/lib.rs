@@ -7,10 +7,12 @@
 //! - [`config`]: flags, environment and the TOML file, merged into [`Settings`].
 //! - [`routes`]: the path router.
 //! - [`health`]: the probes' state.
+//! - [`metrics`]: the Prometheus recorder behind `/metrics`.
 //! - [`server`]: the accept loop and graceful shutdown.
 
 pub mod config;
 pub mod health;
+pub mod metrics;
 pub mod routes;
 pub mod server;
 

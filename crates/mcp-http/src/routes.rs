@@ -3,6 +3,7 @@
 //! - `/mcp`: the tenantless MCP endpoint.
 //! - `/{tenantId}/mcp`: the legacy endpoint; the path's tenant is the tools' fallback tenant.
 //! - `/health`, `/health/ready`, `/health/live`: probes.
+//! - `/metrics`: Prometheus text format (unless `--metrics-listen` moves it to its own address).
 //! - `PUT /file-transfer/upload/{id}`, `GET|HEAD /file-transfer/download/{id}`: file transfers.
 //!   Not behind the MCP Origin/Host check (plain HTTP clients such as curl use them) nor auth:
 //!   the unguessable 128-bit id is the capability, as in the reference server.
@@ -28,6 +29,8 @@ pub struct App {
     pub platform: octo_tools::Platform,
     pub health: Health,
     pub data_dir: std::path::PathBuf,
+    /// Whether `/metrics` is served on this listener (false when it has its own address).
+    pub metrics_here: bool,
 }
 
 const NOT_FOUND_HINT: &str = "Not found. The MCP endpoint is /mcp (tenantless; pass tenantId to \
@@ -84,7 +87,27 @@ where
             }
         }
         ["health", "live"] => probe(&request, json!({"status": "alive"}), StatusCode::OK),
+        ["metrics"] if app.metrics_here => metrics_page(&app).await,
         _ => text(StatusCode::NOT_FOUND, NOT_FOUND_HINT.to_owned()),
+    }
+}
+
+/// `GET /metrics`, also used by the separate metrics listener.
+pub async fn metrics_page(app: &App) -> Response<Body> {
+    match crate::metrics::render(app.endpoint.session_count().await) {
+        Some(body) => {
+            let mut response = text(StatusCode::OK, body);
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            response
+        }
+        None => text(
+            StatusCode::NOT_FOUND,
+            "Metrics are off: the embedding service installed its own metrics recorder.\n"
+                .to_owned(),
+        ),
     }
 }
 
@@ -152,6 +175,7 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     async fn app() -> Arc<App> {
+        crate::metrics::handle();
         let platform = octo_tools::test_platform().await;
         let registry = Arc::new(octo_tools::standard_registry(&platform).expect("registry"));
         Arc::new(App {
@@ -164,6 +188,7 @@ mod tests {
             registry,
             health: Health::new(),
             data_dir: std::env::temp_dir(),
+            metrics_here: true,
         })
     }
 
@@ -197,6 +222,42 @@ mod tests {
         assert_eq!(value["status"], json!("starting"));
         assert!(value["components"]["toolCatalog"]["tools"].as_u64() >= Some(2));
         assert_eq!(value["components"]["store"]["status"], json!("ok"));
+    }
+
+    #[tokio::test]
+    async fn metrics_count_tool_calls_in_prometheus_format() {
+        let app = app().await;
+        let call = app
+            .registry
+            .call(
+                "list_available_tools",
+                None,
+                octo_tools::CallInfo::default(),
+            )
+            .await
+            .expect("known tool");
+        assert!(call.is_success);
+        let response = route(Arc::clone(&app), get("/metrics")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.lines()
+                .any(|line| line.starts_with("octo_tool_calls_total{")
+                    && line.contains("tool=\"list_available_tools\"")
+                    && line.contains("outcome=\"success\"")),
+            "{text}"
+        );
+        assert!(
+            text.contains("octo_tool_call_duration_seconds_bucket{"),
+            "{text}"
+        );
+        assert!(text.contains("octo_mcp_sessions "), "{text}");
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http_body_util::BodyExt;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -12,6 +13,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use octo_mcp::McpEndpoint;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::config::Settings;
 use crate::health::Health;
@@ -47,6 +49,7 @@ pub enum StartupError {
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     app: Arc<App>,
     shutdown: CancellationToken,
 }
@@ -88,15 +91,27 @@ impl Server {
                     addr: settings.listen,
                     source,
                 })?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartupError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
+        // Install the recorder before the first request so no sample is lost.
+        crate::metrics::handle();
         let app = Arc::new(App {
             endpoint,
             registry,
             platform,
             health: Health::new(),
             data_dir: settings.data_dir.clone(),
+            metrics_here: metrics_listener.is_none(),
         });
         Ok(Self {
             listener,
+            metrics_listener,
             app,
             shutdown,
         })
@@ -111,9 +126,17 @@ impl Server {
     pub async fn serve(self) {
         let Self {
             listener,
+            metrics_listener,
             app,
             shutdown,
         } = self;
+        if let Some(metrics_listener) = metrics_listener {
+            tokio::spawn(serve_metrics(
+                metrics_listener,
+                Arc::clone(&app),
+                shutdown.child_token(),
+            ));
+        }
         // Import jobs run in every server process; the store hands each job to one of them.
         // Containers all run as pid 1, so the host (pod) name makes the id unique.
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".to_owned());
@@ -143,9 +166,24 @@ impl Server {
                 () = shutdown.cancelled() => break,
             };
             let app = Arc::clone(&app);
-            let service = service_fn(move |request| {
+            let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
                 let app = Arc::clone(&app);
-                async move { Ok::<_, std::convert::Infallible>(route(app, request).await) }
+                // One span per request; the tool span (tool, tenant, session) nests inside it.
+                let span = tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = request.uri().path(),
+                    status = tracing::field::Empty,
+                );
+                async move {
+                    let started = std::time::Instant::now();
+                    let response = route(app, request).await;
+                    let status = response.status().as_u16();
+                    tracing::Span::current().record("status", status);
+                    crate::metrics::record_response(status, started.elapsed().as_secs_f64());
+                    Ok::<_, std::convert::Infallible>(response)
+                }
+                .instrument(span)
             });
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             let connection = graceful.watch(connection.into_owned());
@@ -165,6 +203,54 @@ impl Server {
     }
 }
 
+/// Serves only `GET /metrics` on the separate metrics address, until `shutdown` fires.
+async fn serve_metrics(listener: TcpListener, app: Arc<App>, shutdown: CancellationToken) {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "serving metrics on http://{addr}/metrics");
+    }
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    tracing::warn!(%error, "metrics accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = shutdown.cancelled() => break,
+        };
+        let app = Arc::clone(&app);
+        let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+            let app = Arc::clone(&app);
+            async move {
+                let response = if request.uri().path() == "/metrics" {
+                    crate::routes::metrics_page(&app).await
+                } else {
+                    let mut response = http::Response::new(
+                        http_body_util::Full::new(bytes::Bytes::from_static(
+                            b"This address serves only /metrics.\n",
+                        ))
+                        .boxed(),
+                    );
+                    *response.status_mut() = http::StatusCode::NOT_FOUND;
+                    response
+                };
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "metrics connection ended with an error");
+            }
+        });
+    }
+}
+
 /// Purges expired file transfers every 30 s, or every tenth of the lifetime when that is
 /// shorter (so a short test lifetime is honoured promptly), until `shutdown` fires. Every replica
 /// runs one; purging is idempotent, so they need no coordination.
@@ -178,6 +264,7 @@ async fn run_sweeper(transfers: octo_transfer::TransferService, shutdown: Cancel
             _ = ticker.tick() => {}
             () = shutdown.cancelled() => break,
         }
+        metrics::counter!("octo_transfer_sweeps_total").increment(1);
         match transfers.sweep().await {
             Ok(report) if report != octo_transfer::SweepReport::default() => {
                 tracing::info!(?report, "expired file transfers purged");

@@ -75,3 +75,52 @@ async fn an_invalid_tenant_in_the_path_is_404_with_the_reason() {
     let body = response.text().await.expect("body");
     assert!(body.starts_with("Invalid TenantId"), "{body}");
 }
+
+#[tokio::test]
+async fn metrics_count_http_responses_and_can_move_to_their_own_address() {
+    let server = common::start(&[]).await;
+    let missing = server
+        .client
+        .get(server.url("/nope"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(missing.status(), 404);
+    let metrics = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.expect("body");
+    assert!(
+        text.contains("octo_http_responses_total{status=\"404\"}"),
+        "{text}"
+    );
+
+    // With --metrics-listen the scrape endpoint moves off the MCP listener.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let separate = common::start(&["--metrics-listen", &metrics_addr]).await;
+    let on_main = separate
+        .client
+        .get(separate.url("/metrics"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(on_main.status(), 404);
+    let scraped = separate
+        .client
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.expect("body");
+    assert!(text.contains("octo_mcp_sessions"), "{text}");
+}

@@ -65,6 +65,12 @@ impl CkService {
             tracing::info!(job = %job.job_id, tenant = %job.tenant_id, %error, "import job failed");
         }
         self.store.complete_job(job.job_id, stored).await?;
+        let state = if outcome.is_ok() {
+            "succeeded"
+        } else {
+            "failed"
+        };
+        metrics::counter!("octo_import_jobs_total", "state" => state).increment(1);
         self.job_finished.notify_waiters();
         Ok(true)
     }

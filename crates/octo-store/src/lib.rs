@@ -43,6 +43,7 @@ mod column;
 pub mod entity;
 pub mod error;
 pub mod job;
+pub mod metrics;
 pub mod postgres;
 pub mod query;
 mod query_sql;

@@ -995,6 +995,7 @@ where
         tenant_id: &TenantId,
         query: &EntityQuery,
     ) -> Result<EntityPage, StoreError> {
+        let _timer = crate::metrics::QueryTimer::start("query_entities");
         let (count, page) = query_sql::entity_statements(DB::BACKEND, tenant_id, query)?;
         let fail = |err: sqlx::Error| {
             invalid_pattern(&err).unwrap_or_else(|| {
@@ -1041,6 +1042,7 @@ where
         tenant_id: &TenantId,
         query: &AggregationQuery,
     ) -> Result<Vec<AggregateRow>, StoreError> {
+        let _timer = crate::metrics::QueryTimer::start("aggregate_entities");
         let aggregation = query_sql::aggregation(DB::BACKEND, tenant_id, query)?;
         let statement = &aggregation.statement;
         let operation = || format!("aggregate the entities of tenant '{tenant_id}'");

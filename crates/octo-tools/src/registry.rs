@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use futures::FutureExt;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
 use crate::envelope::Envelope;
 use crate::error::{RegistryError, ToolError};
@@ -148,7 +149,43 @@ impl ToolRegistry {
     }
 
     /// Runs tool `name` with `arguments`; every outcome but an unknown name is an envelope.
+    ///
+    /// Each call runs in a `tool` span carrying the tool, the tenant it names (argument or URL)
+    /// and the MCP session, never arguments or tokens; its outcome and latency go to `/metrics`.
     pub async fn call(
+        self: &Arc<Self>,
+        name: &str,
+        arguments: Option<Map<String, Value>>,
+        call: CallInfo,
+    ) -> Result<Envelope, UnknownTool> {
+        let tenant = arguments
+            .as_ref()
+            .and_then(|arguments| arguments.get("tenantId"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| call.url_tenant.clone());
+        let span = tracing::info_span!(
+            "tool",
+            tool = name,
+            tenant = tenant.as_deref().unwrap_or(""),
+            session = call.session_id.as_deref().unwrap_or(""),
+        );
+        let started = std::time::Instant::now();
+        let result = self.dispatch(name, arguments, call).instrument(span).await;
+        // Unknown names are not labelled by name: a client could mint unbounded label values.
+        let (tool, outcome) = match &result {
+            Ok(envelope) if envelope.is_success => (name.to_owned(), "success"),
+            Ok(_) => (name.to_owned(), "failure"),
+            Err(_) => ("unknown".to_owned(), "unknown_tool"),
+        };
+        metrics::histogram!("octo_tool_call_duration_seconds", "tool" => tool.clone())
+            .record(started.elapsed().as_secs_f64());
+        metrics::counter!("octo_tool_calls_total", "tool" => tool, "outcome" => outcome)
+            .increment(1);
+        result
+    }
+
+    async fn dispatch(
         self: &Arc<Self>,
         name: &str,
         arguments: Option<Map<String, Value>>,

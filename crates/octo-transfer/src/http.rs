@@ -151,6 +151,7 @@ impl TransferService {
         guard.0 = None;
         sync_dir(target.parent()).await;
         tracing::info!(transfer_id, size, "upload complete");
+        metrics::counter!("octo_transfer_bytes_total", "direction" => "upload").increment(size);
         let body = format!(
             "{{\"transferId\":\"{transfer_id}\",\"sizeBytes\":{size},\"sha256\":\"{sha256}\"}}\n"
         );
@@ -235,6 +236,12 @@ impl TransferService {
             Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
             None => (StatusCode::OK, 0, size),
         };
+        if !head_only {
+            // Counted when the response starts: a client that breaks off mid-way resumes with
+            // a range, so the sum over-counts aborted downloads at most once each.
+            metrics::counter!("octo_transfer_bytes_total", "direction" => "download")
+                .increment(length);
+        }
         let body = if head_only || length == 0 {
             Empty::new().map_err(|never| match never {}).boxed()
         } else {
