@@ -2,12 +2,13 @@
 //!
 //! `cargo xtask test` is what CI runs (`.ci/run`): formatting, lints, the workspace tests,
 //! then the real server binary checked by external MCP clients. See `test.rs` for the stages.
-//! `cargo xtask dist` builds the release archive (`dist.rs`); `cargo xtask bench` runs the performance benchmarks in release mode (`bench.rs`).
+//! `cargo xtask docs` regenerates docs/tools.md (`docs.rs`); `cargo xtask dist` builds the release archive (`dist.rs`); `cargo xtask bench` runs the performance benchmarks in release mode (`bench.rs`).
 
 mod bench;
 mod command;
 mod deploy_checks;
 mod dist;
+mod docs;
 mod node;
 mod postgres;
 mod python;
@@ -38,6 +39,8 @@ enum Command {
     Test(test::TestArgs),
     /// Build the release archive target/dist/mcp-http-<version>-<target>.tar.gz (+ .sha256).
     Dist(dist::DistArgs),
+    /// Regenerate docs/tools.md from the tool registry; check docs/configuration.md.
+    Docs,
     /// Run the benchmarks in release mode (entity queries and aggregations on PostgreSQL).
     Bench(bench::BenchArgs),
 }
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Dist(args) => dist::run(&args),
+        Command::Docs => docs::run(),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

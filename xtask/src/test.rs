@@ -3,19 +3,20 @@
 //! 1. `fmt`: `cargo fmt --all -- --check`
 //! 2. `clippy`: `cargo clippy --workspace --all-targets -- -D warnings`
 //! 3. `tests`: `cargo nextest run --workspace` (or `cargo test --workspace` without nextest)
-//! 4. `dist`: pack the release archive (from the debug build, see `dist.rs`), unpack it into an
+//! 4. `examples`: run the embedding examples in `examples/` (each checks its own result)
+//! 5. `dist`: pack the release archive (from the debug build, see `dist.rs`), unpack it into an
 //!    empty folder and run the binary from there: `--version` names the commit, the example
 //!    configuration starts it, `/health/ready` and one MCP `initialize` answer
-//! 5. `server`: build `mcp-http` and start it with the conformance fixtures on a free port
-//! 6. `conformance`: the official MCP conformance suite, all server scenarios
-//! 7. `python-client`: the official MCP Python SDK (`crates/mcp-http/tests/clients/python_client.py`),
+//! 6. `server`: build `mcp-http` and start it with the conformance fixtures on a free port
+//! 7. `conformance`: the official MCP conformance suite, all server scenarios
+//! 8. `python-client`: the official MCP Python SDK (`crates/mcp-http/tests/clients/python_client.py`),
 //!    on `/mcp` and on the tenant route `/octosystem/mcp`
-//! 8. `inspector`: the MCP Inspector CLI lists the tools
+//! 9. `inspector`: the MCP Inspector CLI lists the tools
 //!
 //! After `fmt`, stage `deploy` lints `deploy/` (hadolint, kubernetes-validate, the systemd
 //! unit; see `deploy_checks.rs`).
 //!
-//! The server started in stage 5 serves stages 6 to 8 and is stopped when the run ends.
+//! The server started in stage 6 serves stages 7 to 9 and is stopped when the run ends.
 //! The last line printed is `xtask: N passed, N failed` (plus `, N skipped` when stages did
 //! not run), which CI reads.
 
@@ -36,6 +37,8 @@ use crate::workspace::{self, Workspace};
 const EXPECTED_FAILURES: &str = "crates/mcp-http/tests/conformance/expected-failures.yaml";
 /// The Python SDK client script (relative to the root).
 const PYTHON_CLIENT: &str = "crates/mcp-http/tests/clients/python_client.py";
+/// The embedding examples in `examples/`, run by stage `examples`.
+const EXAMPLES: [&str; 2] = ["domain_without_mcp", "embed_mcp_in_hyper"];
 /// Tools that every external client must see listed.
 const REQUIRED_TOOLS: [&str; 2] = ["list_available_tools", "get_tool_details"];
 
@@ -57,6 +60,7 @@ enum Stage {
     Deploy,
     Clippy,
     Tests,
+    Examples,
     Dist,
     Server,
     Conformance,
@@ -65,11 +69,12 @@ enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 9] = [
+    const ALL: [Stage; 10] = [
         Stage::Fmt,
         Stage::Deploy,
         Stage::Clippy,
         Stage::Tests,
+        Stage::Examples,
         Stage::Dist,
         Stage::Server,
         Stage::Conformance,
@@ -83,6 +88,7 @@ impl Stage {
             Stage::Deploy => "deploy",
             Stage::Clippy => "clippy",
             Stage::Tests => "tests",
+            Stage::Examples => "examples",
             Stage::Dist => "dist",
             Stage::Server => "server",
             Stage::Conformance => "conformance",
@@ -226,6 +232,7 @@ impl Run {
                 "warnings",
             ]),
             Stage::Tests => self.tests(),
+            Stage::Examples => self.examples(),
             Stage::Dist => {
                 let made = crate::dist::build(&self.ws, "dev")?;
                 crate::dist::check_unpacked(&self.ws, &made)
@@ -269,6 +276,14 @@ impl Run {
             cmd.env("OCTO_CK_REFERENCE_DIR", reference);
         }
         command::run(&mut cmd)
+    }
+
+    /// Runs each embedding example (`examples/`); each checks its own outcome and exits.
+    fn examples(&self) -> Result<()> {
+        for example in EXAMPLES {
+            self.cargo(&["run", "--package", "octo-examples", "--example", example])?;
+        }
+        Ok(())
     }
 
     fn start_server(&mut self) -> Result<()> {

@@ -12,6 +12,8 @@ async fn docs_tools_md_is_up_to_date() {
     let actual = std::fs::read_to_string(&path).unwrap_or_default();
     if actual != expected {
         std::fs::write(&path, &expected).expect("write docs/tools.md");
-        panic!("docs/tools.md was stale and has been regenerated; review and commit it");
+        panic!(
+            "docs/tools.md was stale and has been regenerated (as `cargo xtask docs` does); review and commit it"
+        );
     }
 }
