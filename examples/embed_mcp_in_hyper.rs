@@ -59,6 +59,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let platform = octo_tools::Platform::start(store, Vec::new(), transfers).await?;
     let registry = Arc::new(octo_tools::standard_registry(&platform)?);
     let shutdown = CancellationToken::new();
+    // The CK import worker and the transfer sweeper: without them model imports never finish
+    // and expired transfers are never purged.
+    platform.spawn_background_tasks(
+        format!("example-{}", std::process::id()),
+        shutdown.child_token(),
+    );
     let host = Arc::new(HostService {
         mcp: McpEndpoint::new(registry, &McpConfig::default(), shutdown.child_token()),
         name: "example host",

@@ -144,3 +144,14 @@ fn dependency_lines_are_read() {
     let manifest = "[dependencies]\nocto-ids.workspace = true\nserde = \"1\"\n\n[dev-dependencies]\nocto-store.workspace = true\n";
     assert_eq!(internal_dependencies(manifest), ["octo-ids"]);
 }
+
+/// Every crate says in its README what it offers a service that embeds it (issue 9).
+#[test]
+fn every_crate_has_a_readme() {
+    let missing: Vec<String> = crates()
+        .into_iter()
+        .filter(|dir| !dir.join("README.md").is_file())
+        .map(|dir| dir.display().to_string())
+        .collect();
+    assert!(missing.is_empty(), "crates without README.md: {missing:?}");
+}

@@ -141,11 +141,8 @@ impl Server {
         // Containers all run as pid 1, so the host (pod) name makes the id unique.
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".to_owned());
         let worker_id = format!("mcp-http-{host}-{}", std::process::id());
-        tokio::spawn(Arc::clone(&app.platform.ck).run_worker(worker_id, shutdown.child_token()));
-        tokio::spawn(run_sweeper(
-            app.platform.transfers.clone(),
-            shutdown.child_token(),
-        ));
+        app.platform
+            .spawn_background_tasks(worker_id, shutdown.child_token());
         app.health.set_ready();
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "serving MCP on http://{addr}/mcp");
@@ -248,30 +245,6 @@ async fn serve_metrics(listener: TcpListener, app: Arc<App>, shutdown: Cancellat
                 tracing::debug!(%error, "metrics connection ended with an error");
             }
         });
-    }
-}
-
-/// Purges expired file transfers every 30 s, or every tenth of the lifetime when that is
-/// shorter (so a short test lifetime is honoured promptly), until `shutdown` fires. Every replica
-/// runs one; purging is idempotent, so they need no coordination.
-async fn run_sweeper(transfers: octo_transfer::TransferService, shutdown: CancellationToken) {
-    let period = (transfers.config().lifetime / 10)
-        .clamp(Duration::from_millis(100), Duration::from_secs(30));
-    let mut ticker = tokio::time::interval(period);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            () = shutdown.cancelled() => break,
-        }
-        metrics::counter!("octo_transfer_sweeps_total").increment(1);
-        match transfers.sweep().await {
-            Ok(report) if report != octo_transfer::SweepReport::default() => {
-                tracing::info!(?report, "expired file transfers purged");
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "file-transfer sweep failed; retrying later"),
-        }
     }
 }
 

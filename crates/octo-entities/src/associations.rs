@@ -12,8 +12,8 @@ use octo_ck::document::CkMultiplicity;
 use octo_ck::library::AssociationDirection;
 use octo_ids::{OctoObjectId, TenantId};
 use octo_store::{
-    Association, AttributePath, Direction, FieldFilter, FilterExpr, FilterOperator, PathRef,
-    SystemAttribute, ValueKind,
+    Association, AttributePath, Direction, ExclusiveEnds, ExclusiveInsert, FieldFilter, FilterExpr,
+    FilterOperator, PathRef, SystemAttribute, ValueKind,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -106,34 +106,10 @@ impl Entities {
         }
         let origin_id = parse(&origin_entity.rt_id)?;
         let target_id = parse(&target_entity.rt_id)?;
-        if at_most_one(role.outbound_multiplicity) {
-            let existing = self
-                .store()
-                .count_associations(tenant, &origin_id, Direction::Outbound, &role_rt)
-                .await?;
-            if existing > 0 {
-                return Err(EntityError::invalid(format!(
-                    "Entity '{origin_id}' already has its one '{role_rt}' association ({} \
-                     allows {} target per origin); delete it first.",
-                    role_rt,
-                    role.outbound_multiplicity.as_str()
-                )));
-            }
-        }
-        if at_most_one(role.inbound_multiplicity) {
-            let existing = self
-                .store()
-                .count_associations(tenant, &target_id, Direction::Inbound, &role_rt)
-                .await?;
-            if existing > 0 {
-                return Err(EntityError::invalid(format!(
-                    "Entity '{target_id}' already is the target of a '{role_rt}' association \
-                     ({} allows {} origin per target); delete it first.",
-                    role_rt,
-                    role.inbound_multiplicity.as_str()
-                )));
-            }
-        }
+        let ends = ExclusiveEnds {
+            origin: at_most_one(role.outbound_multiplicity),
+            target: at_most_one(role.inbound_multiplicity),
+        };
         let association = Association {
             tenant_id: tenant.clone(),
             role_id: role_rt,
@@ -143,8 +119,28 @@ impl Entities {
             target_ck_type_id: target_entity.ck_type_id.clone(),
             created_at: Utc::now(),
         };
-        self.store().insert_association(&association).await?;
-        Ok(association_view(&association))
+        // Check and insert are one step in the store, so racing creates cannot both pass.
+        match self
+            .store()
+            .insert_exclusive_association(&association, ends)
+            .await?
+        {
+            ExclusiveInsert::Inserted => Ok(association_view(&association)),
+            ExclusiveInsert::OriginTaken => Err(EntityError::invalid(format!(
+                "Entity '{origin_id}' already has its one '{}' association ({} allows {} \
+                 target per origin); delete it first.",
+                association.role_id,
+                association.role_id,
+                role.outbound_multiplicity.as_str()
+            ))),
+            ExclusiveInsert::TargetTaken => Err(EntityError::invalid(format!(
+                "Entity '{target_id}' already is the target of a '{}' association ({} allows \
+                 {} origin per target); delete it first.",
+                association.role_id,
+                association.role_id,
+                role.inbound_multiplicity.as_str()
+            ))),
+        }
     }
 
     /// Removes the association; `false` when there was none.

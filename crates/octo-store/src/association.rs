@@ -38,6 +38,26 @@ pub enum Direction {
     Inbound,
 }
 
+/// Which ends of a new association may take part in at most one association of its role (a
+/// CK multiplicity of one on that side).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExclusiveEnds {
+    /// The origin may have at most one association of the role (outbound multiplicity one).
+    pub origin: bool,
+    /// The target may be reached by at most one association of the role (inbound one).
+    pub target: bool,
+}
+
+/// What [`Store::insert_exclusive_association`](crate::Store::insert_exclusive_association) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExclusiveInsert {
+    Inserted,
+    /// Nothing was written: the origin already has its one association of the role.
+    OriginTaken,
+    /// Nothing was written: the target already has its one association of the role.
+    TargetTaken,
+}
+
 /// Columns of `associations`, in the order of [`ASSOCIATION_COLUMNS`].
 #[derive(sqlx::FromRow)]
 pub(crate) struct AssociationRow {

@@ -57,7 +57,7 @@ pub mod url;
 
 use std::sync::Arc;
 
-pub use association::{Association, Direction};
+pub use association::{Association, Direction, ExclusiveEnds, ExclusiveInsert};
 pub use ck_model::{CkModelState, StoredCkModel};
 pub use entity::{RtEntity, WriteOutcome};
 pub use error::StoreError;

@@ -33,6 +33,8 @@ impl Dialect for Postgres {
     const BACKEND: Backend = Backend::Postgres;
     const BEGIN_WRITE: &'static str = "BEGIN";
     const CLAIM_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
+    const KEY_LOCK: Option<&'static str> =
+        Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))");
     const INDEX_EXISTS: &'static str = "SELECT COUNT(*) FROM pg_indexes \
          WHERE schemaname = current_schema() AND tablename = 'entities' AND indexname = $1";
     const ANALYZE_ENTITIES: &'static [&'static str] = &["ANALYZE entities"];

@@ -21,7 +21,9 @@ use uuid::Uuid;
 
 use octo_ids::{OctoObjectId, TenantId};
 
-use crate::association::{ASSOCIATION_COLUMNS, Association, AssociationRow, Direction};
+use crate::association::{
+    ASSOCIATION_COLUMNS, Association, AssociationRow, Direction, ExclusiveEnds, ExclusiveInsert,
+};
 use crate::ck_model::{CK_MODEL_COLUMNS, CkModelRow, StoredCkModel};
 use crate::column::{now, to_i64};
 use crate::entity::{ENTITY_COLUMNS, EntityRow, RtEntity, WriteOutcome};
@@ -55,6 +57,10 @@ pub trait Dialect: Database + sealed::Sealed {
     /// LOCKED`); SQLite needs nothing because one statement runs under the
     /// database's single write lock.
     const CLAIM_LOCK: &'static str;
+    /// A statement with one text parameter that holds a lock on that key until the transaction
+    /// ends, for check-then-insert steps that must not interleave. PostgreSQL uses an advisory
+    /// lock; SQLite needs none because `BEGIN_WRITE` already serialises writers.
+    const KEY_LOCK: Option<&'static str>;
 
     /// A query with one parameter, the index name, that returns a count
     /// greater than 0 if the index exists.
@@ -232,6 +238,31 @@ fn entity_filter(ck_type_ids: &[String]) -> (String, usize) {
 
 /// For association lookups in `direction`: the column holding the entity
 /// asked about (`here`) and the one holding the other end (`there`).
+/// The error of a failed association insert: a duplicate, a missing end (named), or the
+/// database's own failure.
+async fn insert_association_error(
+    store: &(impl Store + ?Sized),
+    err: sqlx::Error,
+    a: &Association,
+    database_error: impl FnOnce(sqlx::Error, String) -> StoreError,
+) -> StoreError {
+    let link = || {
+        format!(
+            "'{}' from {} to {} in tenant '{}'",
+            a.role_id, a.origin_rt_id, a.target_rt_id, a.tenant_id
+        )
+    };
+    match error_kind(&err) {
+        Some(ErrorKind::UniqueViolation) => StoreError::Duplicate {
+            what: format!("Association {}", link()),
+        },
+        Some(ErrorKind::ForeignKeyViolation) => match missing_end(store, a).await {
+            Ok(error) | Err(error) => error,
+        },
+        _ => database_error(err, format!("insert association {}", link())),
+    }
+}
+
 fn association_columns(direction: Direction) -> (&'static str, &'static str) {
     match direction {
         Direction::Outbound => ("origin_rt_id", "target_rt_id"),
@@ -1114,6 +1145,92 @@ where
     }
     // --- Associations ------------------------------------------------------
 
+    async fn insert_exclusive_association(
+        &self,
+        association: &Association,
+        ends: ExclusiveEnds,
+    ) -> Result<ExclusiveInsert, StoreError> {
+        let a = association;
+        let fail = || {
+            self.fail(|| {
+                format!(
+                    "insert association '{}' from {} to {} in tenant '{}'",
+                    a.role_id, a.origin_rt_id, a.target_rt_id, a.tenant_id
+                )
+            })
+        };
+        let mut tx = self
+            .pool
+            .begin_with(DB::BEGIN_WRITE)
+            .await
+            .map_err(fail())?;
+        // Origin keys before target keys, in every transaction: lock order is fixed, so two
+        // inserts cannot deadlock on each other's ends.
+        let constrained = [
+            (ends.origin, Direction::Outbound, &a.origin_rt_id),
+            (ends.target, Direction::Inbound, &a.target_rt_id),
+        ];
+        for (exclusive, direction, rt_id) in constrained {
+            if !exclusive {
+                continue;
+            }
+            let (here, _) = association_columns(direction);
+            if let Some(lock) = DB::KEY_LOCK {
+                sqlx::query::<DB>(lock)
+                    .bind(format!(
+                        "association-end/{}/{}/{here}/{rt_id}",
+                        a.tenant_id, a.role_id
+                    ))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(fail())?;
+            }
+            let sql = format!(
+                "SELECT COUNT(*) FROM associations WHERE tenant_id = $1 AND {here} = $2 AND role_id = $3"
+            );
+            let existing = sqlx::query_scalar::<DB, i64>(&sql)
+                .bind(tenant_text(&a.tenant_id))
+                .bind(id_text(rt_id))
+                .bind(a.role_id.clone())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(fail())?;
+            if existing > 0 {
+                // Dropping the transaction rolls it back (and releases the locks).
+                return Ok(match direction {
+                    Direction::Outbound => ExclusiveInsert::OriginTaken,
+                    Direction::Inbound => ExclusiveInsert::TargetTaken,
+                });
+            }
+        }
+        let sql = format!(
+            "INSERT INTO associations ({ASSOCIATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        );
+        let inserted = sqlx::query::<DB>(&sql)
+            .bind(tenant_text(&a.tenant_id))
+            .bind(a.role_id.clone())
+            .bind(id_text(&a.origin_rt_id))
+            .bind(a.origin_ck_type_id.clone())
+            .bind(id_text(&a.target_rt_id))
+            .bind(a.target_ck_type_id.clone())
+            .bind(SqlTime::from(a.created_at))
+            .execute(&mut *tx)
+            .await;
+        match inserted {
+            Ok(_) => {
+                tx.commit().await.map_err(fail())?;
+                Ok(ExclusiveInsert::Inserted)
+            }
+            Err(err) => {
+                drop(tx);
+                Err(
+                    insert_association_error(self, err, a, |err, what| self.error(err, || what))
+                        .await,
+                )
+            }
+        }
+    }
+
     async fn insert_association(&self, association: &Association) -> Result<(), StoreError> {
         let a = association;
         let sql = format!(
@@ -1129,21 +1246,14 @@ where
             .bind(SqlTime::from(a.created_at))
             .execute(&self.pool)
             .await;
-        let link = || {
-            format!(
-                "'{}' from {} to {} in tenant '{}'",
-                a.role_id, a.origin_rt_id, a.target_rt_id, a.tenant_id
-            )
-        };
         match result {
             Ok(_) => Ok(()),
-            Err(err) => Err(match error_kind(&err) {
-                Some(ErrorKind::UniqueViolation) => StoreError::Duplicate {
-                    what: format!("Association {}", link()),
-                },
-                Some(ErrorKind::ForeignKeyViolation) => missing_end(self, a).await?,
-                _ => self.error(err, || format!("insert association {}", link())),
-            }),
+            Err(err) => {
+                Err(
+                    insert_association_error(self, err, a, |err, what| self.error(err, || what))
+                        .await,
+                )
+            }
         }
     }
 

@@ -40,6 +40,7 @@ impl Dialect for Sqlite {
     const BACKEND: Backend = Backend::Sqlite;
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const CLAIM_LOCK: &'static str = "";
+    const KEY_LOCK: Option<&'static str> = None;
     const INDEX_EXISTS: &'static str =
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = $1";
     // A sample per index is enough for choosing between indexes, and keeps

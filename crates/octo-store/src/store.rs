@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use octo_ids::{OctoObjectId, TenantId};
 
-use crate::association::{Association, Direction};
+use crate::association::{Association, Direction, ExclusiveEnds, ExclusiveInsert};
 use crate::ck_model::StoredCkModel;
 use crate::entity::{RtEntity, WriteOutcome};
 use crate::error::StoreError;
@@ -295,6 +295,15 @@ pub trait Store: Send + Sync {
     /// already links the same origin and target, [`StoreError::NotFound`] if
     /// the tenant or either entity does not exist.
     async fn insert_association(&self, association: &Association) -> Result<(), StoreError>;
+
+    /// Adds an association unless an end marked in `ends` already has one of the same role;
+    /// the check and the insert are one atomic step, so two racing calls cannot both pass it.
+    /// Errors as [`Store::insert_association`].
+    async fn insert_exclusive_association(
+        &self,
+        association: &Association,
+        ends: ExclusiveEnds,
+    ) -> Result<ExclusiveInsert, StoreError>;
 
     /// Removes one association; `false` if there was none.
     async fn delete_association(

@@ -59,6 +59,18 @@ impl Platform {
         })
     }
 
+    /// Starts what must run beside the tools for as long as the platform serves: the CK import
+    /// worker (models stay `Importing` without it) and the expired-transfer sweeper. Both stop
+    /// when `shutdown` fires; `worker_id` must be unique per process (it labels claimed jobs).
+    pub fn spawn_background_tasks(
+        &self,
+        worker_id: String,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        tokio::spawn(Arc::clone(&self.ck).run_worker(worker_id, shutdown.child_token()));
+        tokio::spawn(self.transfers.clone().run_sweeper(shutdown.child_token()));
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         self.tenants.store()
     }

@@ -244,6 +244,31 @@ impl TransferService {
         Ok((path, record))
     }
 
+    /// Sweeps every 30 s, or every tenth of the lifetime when that is shorter (so a short test
+    /// lifetime is honoured promptly), until `shutdown` fires. Every replica runs one; sweeping
+    /// is idempotent, so they need no coordination.
+    pub async fn run_sweeper(self, shutdown: tokio_util::sync::CancellationToken) {
+        let period = (self.config().lifetime / 10).clamp(
+            std::time::Duration::from_millis(100),
+            std::time::Duration::from_secs(30),
+        );
+        let mut ticker = tokio::time::interval(period);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                () = shutdown.cancelled() => break,
+            }
+            match self.sweep().await {
+                Ok(report) if report != SweepReport::default() => {
+                    tracing::info!(?report, "expired file transfers purged");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "file-transfer sweep failed; retrying later"),
+            }
+        }
+    }
+
     /// Purges expired transfers (their files, then the record becomes a
     /// tombstone), deletes tombstones older than a day and removes partial
     /// upload files older than the lifetime (left by a crash).
@@ -252,6 +277,7 @@ impl TransferService {
     /// Store and I/O errors; a sweep that fails halfway is simply repeated
     /// by the next one.
     pub async fn sweep(&self) -> Result<SweepReport, TransferError> {
+        metrics::counter!("octo_transfer_sweeps_total").increment(1);
         let now = Utc::now();
         let mut report = SweepReport::default();
         for record in self.store.list_expired_transfers(now).await? {

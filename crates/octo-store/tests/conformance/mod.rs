@@ -23,8 +23,8 @@ use uuid::Uuid;
 
 use octo_ids::{OctoObjectId, TenantId};
 use octo_store::{
-    Association, CkModelState, CleanReport, Direction, JobState, RtEntity, Store, StoreError,
-    StoredCkModel, TenantRecord, WriteOutcome,
+    Association, CkModelState, CleanReport, Direction, ExclusiveEnds, ExclusiveInsert, JobState,
+    RtEntity, Store, StoreError, StoredCkModel, TenantRecord, WriteOutcome,
 };
 
 /// Stamps out one multi-threaded `#[tokio::test]` per case, each calling
@@ -57,6 +57,7 @@ macro_rules! conformance_suite {
             tenants_are_isolated,
             associations_are_listed_counted_and_deleted,
             duplicate_association_is_rejected,
+            exclusive_association_ends_admit_one_of_many_racing_inserts,
             association_to_missing_entity_is_not_found,
             query_filters_strings,
             query_filters_numbers,
@@ -1407,6 +1408,113 @@ pub async fn duplicate_association_is_rejected(store: Arc<dyn Store>) {
         .insert_association(&association("System/ParentChild", &a, &b))
         .await
         .expect("reverse");
+}
+
+/// A multiplicity of one on an end holds under concurrency: of 16 parents racing to adopt the
+/// same child (target exclusive), exactly one wins; of 16 children racing to become the one
+/// target of the same origin (origin exclusive), exactly one wins.
+/// Waits for spawned tasks (they run in parallel on the multi-threaded runtime).
+async fn join_all<T>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut outcomes = Vec::new();
+    for handle in handles {
+        outcomes.push(handle.await.expect("task"));
+    }
+    outcomes
+}
+
+pub async fn exclusive_association_ends_admit_one_of_many_racing_inserts(store: Arc<dyn Store>) {
+    let tenant = create_tenant(&store, "meshtest").await;
+    let child = insert_entity(&store, &tenant, "Basic/TreeNode").await;
+    let mut parents = Vec::new();
+    for _ in 0..16 {
+        parents.push(insert_entity(&store, &tenant, "Basic/Tree").await);
+    }
+    let target_exclusive = ExclusiveEnds {
+        origin: false,
+        target: true,
+    };
+    let races = parents.iter().map(|parent| {
+        let store = Arc::clone(&store);
+        let link = association("System/ParentChild", parent, &child);
+        tokio::spawn(async move {
+            store
+                .insert_exclusive_association(&link, target_exclusive)
+                .await
+                .expect("insert")
+        })
+    });
+    let outcomes = join_all(races.collect()).await;
+    let winners = outcomes
+        .iter()
+        .filter(|outcome| **outcome == ExclusiveInsert::Inserted)
+        .count();
+    assert_eq!(winners, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, ExclusiveInsert::Inserted | ExclusiveInsert::TargetTaken))
+    );
+    assert_eq!(
+        store
+            .count_associations(
+                &tenant,
+                &child.rt_id,
+                Direction::Inbound,
+                "System/ParentChild"
+            )
+            .await
+            .expect("count"),
+        1
+    );
+
+    let origin = &parents[0];
+    let mut targets = Vec::new();
+    for _ in 0..16 {
+        targets.push(insert_entity(&store, &tenant, "Basic/TreeNode").await);
+    }
+    let origin_exclusive = ExclusiveEnds {
+        origin: true,
+        target: false,
+    };
+    let races = targets.iter().map(|target| {
+        let store = Arc::clone(&store);
+        let link = association("Basic/RelatedTo", origin, target);
+        tokio::spawn(async move {
+            store
+                .insert_exclusive_association(&link, origin_exclusive)
+                .await
+                .expect("insert")
+        })
+    });
+    let outcomes = join_all(races.collect()).await;
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|outcome| **outcome == ExclusiveInsert::Inserted)
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        store
+            .count_associations(
+                &tenant,
+                &origin.rt_id,
+                Direction::Outbound,
+                "Basic/RelatedTo"
+            )
+            .await
+            .expect("count"),
+        1
+    );
+    // A duplicate is still reported as one, not as a taken end.
+    let err = store
+        .insert_exclusive_association(
+            &association("System/ParentChild", &parents[1], &targets[0]),
+            ExclusiveEnds::default(),
+        )
+        .await;
+    assert_eq!(err.expect("free ends"), ExclusiveInsert::Inserted);
 }
 
 pub async fn association_to_missing_entity_is_not_found(store: Arc<dyn Store>) {
