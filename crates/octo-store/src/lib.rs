@@ -19,6 +19,8 @@
 //!
 //! Modules:
 //!
+//! - [`aggregate_spec`]: aggregation requests as callers write them: the
+//!   spec's checks and default aliases, shared by entities and stream data.
 //! - [`store`]: the [`Store`] trait and [`Backend`].
 //! - [`error`]: [`StoreError`], the crate's single error type.
 //! - [`tenant`]: [`TenantRecord`], [`CleanReport`].
@@ -39,6 +41,7 @@
 //! - `query_sql` (private): turning queries into SQL for each backend.
 //! - `timestamp` (private): how timestamps are bound on each backend.
 
+pub mod aggregate_spec;
 pub mod association;
 pub mod ck_model;
 mod column;
