@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("octo-auth", 3),
     ("octo-transfer", 3),
     ("octo-entities", 4),
+    ("octo-streamdata", 4),
     ("octo-tools", 5),
     ("octo-mcp", 6),
     ("mcp-http", 7),

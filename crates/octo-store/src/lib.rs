@@ -19,6 +19,8 @@
 //!
 //! Modules:
 //!
+//! - [`aggregate_spec`]: aggregation requests as callers write them: the
+//!   spec's checks and default aliases, shared by entities and stream data.
 //! - [`store`]: the [`Store`] trait and [`Backend`].
 //! - [`error`]: [`StoreError`], the crate's single error type.
 //! - [`tenant`]: [`TenantRecord`], [`CleanReport`].
@@ -32,11 +34,14 @@
 //! - [`sql_store`]: [`SqlStore`], the implementation shared by both backends.
 //! - [`sqlite`]: [`SqliteStore`]: opening a SQLite file.
 //! - [`postgres`]: [`PostgresStore`]: connecting to PostgreSQL.
+//! - [`stream`]: [`StreamStore`], stream data (time series) in one table
+//!   per archive; `stream_sql` (private) implements it for both backends.
 //! - [`url`]: choosing the backend from a URL; [`url::redact`].
 //! - `column` (private): parsing stored values back, reporting corruption.
 //! - `query_sql` (private): turning queries into SQL for each backend.
 //! - `timestamp` (private): how timestamps are bound on each backend.
 
+pub mod aggregate_spec;
 pub mod association;
 pub mod ck_model;
 mod column;
@@ -50,6 +55,8 @@ mod query_sql;
 pub mod sql_store;
 pub mod sqlite;
 pub mod store;
+pub mod stream;
+mod stream_sql;
 pub mod tenant;
 mod timestamp;
 pub mod transfer;
@@ -71,6 +78,11 @@ pub use query::{
 pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;
 pub use store::{Backend, Store};
+pub use stream::{
+    ArchiveTable, StreamAggregate, StreamAggregation, StreamBuckets, StreamColumn,
+    StreamColumnKind, StreamFilter, StreamGroupKey, StreamRowsQuery, StreamSample, StreamSelection,
+    StreamStats, StreamStore, StreamValue,
+};
 pub use tenant::{CleanReport, TenantRecord};
 pub use transfer::{TransferKind, TransferRecord, TransferState};
 

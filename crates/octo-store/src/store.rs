@@ -16,6 +16,7 @@ use crate::entity::{RtEntity, WriteOutcome};
 use crate::error::StoreError;
 use crate::job::ImportJob;
 use crate::query::{AggregateRow, AggregationQuery, EntityPage, EntityQuery, PathRef};
+use crate::stream::StreamStore;
 use crate::tenant::{CleanReport, TenantRecord};
 use crate::transfer::TransferRecord;
 
@@ -38,13 +39,14 @@ impl fmt::Display for Backend {
 }
 
 /// Persistence for tenants, Construction Kit models, import jobs, runtime
-/// entities and associations.
+/// entities and associations; stream data through the supertrait
+/// [`StreamStore`], kept in its own module.
 ///
 /// Every row belongs to one tenant. Timestamps are stored with microsecond
 /// precision (PostgreSQL's), on both backends, so a value read back equals
 /// the value written truncated to microseconds.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: StreamStore + Send + Sync {
     /// Which database this is.
     fn backend(&self) -> Backend;
 

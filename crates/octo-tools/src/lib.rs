@@ -18,6 +18,8 @@
 //! - [`ck`]: Construction Kit catalogs, imports, library status, service toggles.
 //! - [`schema_discovery`]: the types a tenant's models define.
 //! - [`entities`]: runtime entity CRUD, queries and aggregations.
+//! - [`stream_data`]: stream data: enabling, archive life cycle, writes, time-series queries,
+//!   storage statistics.
 
 pub mod catalog;
 pub mod ck;
@@ -29,6 +31,7 @@ pub mod reference;
 pub mod registry;
 pub mod schema;
 pub mod schema_discovery;
+pub mod stream_data;
 pub mod tenants;
 #[cfg(test)]
 mod test_support;
@@ -55,6 +58,7 @@ pub fn standard_registry(platform: &Platform) -> Result<ToolRegistry, RegistryEr
     let builder = schema_discovery::register(builder, platform)?;
     let builder = entities::register(builder, platform)?;
     let builder = transfers::register(builder, platform)?;
+    let builder = stream_data::register(builder, platform)?;
     Ok(builder.build())
 }
 

@@ -6,6 +6,7 @@ use octo_ck::catalog::CkCatalog;
 use octo_ck_service::CkService;
 use octo_entities::Entities;
 use octo_store::Store;
+use octo_streamdata::StreamData;
 use octo_tenancy::{ResolvedTenant, TenancyError, Tenants};
 use octo_transfer::{TransferConfig, TransferService};
 
@@ -18,6 +19,8 @@ pub struct Platform {
     pub tenants: Tenants,
     pub ck: Arc<CkService>,
     pub entities: Entities,
+    /// Stream data: archives, samples, time-series queries.
+    pub stream_data: StreamData,
     /// File uploads and downloads beside MCP (`/file-transfer/...`).
     pub transfers: TransferService,
 }
@@ -51,10 +54,12 @@ impl Platform {
             ck.prepare_tenant(&tenant.tenant_id).await?;
         }
         let entities = Entities::new(Arc::clone(&ck));
+        let stream_data = StreamData::new(Arc::clone(&ck));
         Ok(Self {
             tenants,
             ck,
             entities,
+            stream_data,
             transfers,
         })
     }

@@ -7,10 +7,12 @@
 
 mod query;
 mod query_model;
+mod stream;
 mod transfer;
 
 pub use query::*;
 pub use query_model::query_and_aggregate_match_an_in_memory_model;
+pub use stream::*;
 pub use transfer::*;
 
 use std::collections::{BTreeSet, HashSet};
@@ -73,6 +75,11 @@ macro_rules! conformance_suite {
             query_and_aggregate_match_an_in_memory_model,
             transfers_are_created_read_by_id_and_completed_once,
             transfers_are_cancelled_expired_tombstoned_and_purged,
+            stream_store_is_idempotent_repairable_and_tenant_checked,
+            archive_writes_are_all_or_nothing_and_stats_describe_them,
+            archive_retention_removes_old_samples_only,
+            stream_queries_reject_what_cannot_run,
+            stream_queries_match_an_in_memory_model,
         );
     };
     (@cases $harness:path; $($case:ident),* $(,)?) => {

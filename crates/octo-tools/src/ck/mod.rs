@@ -10,6 +10,8 @@ mod library;
 mod toggles;
 mod upgrade;
 
+pub use library::TenantParams;
+
 use octo_ck_service::Feature;
 
 use crate::error::RegistryError;
@@ -31,7 +33,11 @@ pub fn register(
         .register(library::GetAvailableModels(p()))?
         .register(library::GetCkLibraryStatus(p()))?
         .register(library::ClearTenantCache(p()))?;
-    for feature in Feature::ALL {
+    // Stream data has its own tools (they also manage the archive runtime store).
+    for feature in Feature::ALL
+        .into_iter()
+        .filter(|f| *f != Feature::StreamData)
+    {
         builder = builder
             .register(toggles::EnableFeature(p(), feature))?
             .register(toggles::DisableFeature(p(), feature))?;
