@@ -7,10 +7,12 @@
 
 mod query;
 mod query_model;
+mod snapshot;
 mod transfer;
 
 pub use query::*;
 pub use query_model::query_and_aggregate_match_an_in_memory_model;
+pub use snapshot::*;
 pub use transfer::*;
 
 use std::collections::{BTreeSet, HashSet};
@@ -72,6 +74,8 @@ macro_rules! conformance_suite {
             query_and_aggregate_match_an_in_memory_model,
             transfers_are_created_read_by_id_and_completed_once,
             transfers_are_cancelled_expired_tombstoned_and_purged,
+            runtime_batches_are_all_or_nothing,
+            snapshots_are_read_in_pages_and_restored_in_one_transaction,
         );
     };
     (@cases $harness:path; $($case:ident),* $(,)?) => {
