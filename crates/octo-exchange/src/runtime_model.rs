@@ -148,6 +148,9 @@ fn read_zip(bytes: &[u8]) -> Result<RuntimeModel, ExchangeError> {
         let mut content = Vec::new();
         entry.read_to_end(&mut content)?;
         let model = parse_document(&format!("'{name}' in the zip"), &content)?;
+        if merged.schema.is_none() {
+            merged.schema = model.schema;
+        }
         for dependency in model.dependencies {
             if !merged.dependencies.contains(&dependency) {
                 merged.dependencies.push(dependency);
@@ -322,5 +325,95 @@ impl RuntimeModelWriter {
             }
         }
         Ok(self.written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const YAML: &str = "dependencies:\n  - Basic-[2.0,3.0)\nentities:\n  - rtId: 65f1c0ffee0123456789abc1\n    ckTypeId: Basic/Tree\n    rtWellKnownName: root\n    attributes:\n      - id: System/Name\n        value: Root\n    associations:\n      - roleId: System/ParentChild\n        targetRtId: 65f1c0ffee0123456789abc2\n        targetCkTypeId: Basic/Tree\n";
+
+    fn sample() -> RuntimeModel {
+        read_bytes(YAML.as_bytes()).expect("yaml reads")
+    }
+
+    #[test]
+    fn yaml_json_and_zip_read_alike() {
+        let model = sample();
+        assert_eq!(model.dependencies, ["Basic-[2.0,3.0)"]);
+        assert_eq!(
+            model.entities[0].rt_well_known_name.as_deref(),
+            Some("root")
+        );
+        assert_eq!(model.entities[0].attributes[0].value, Value::from("Root"));
+        assert_eq!(
+            model.entities[0].associations[0].role_id,
+            "System/ParentChild"
+        );
+        let json = serde_json::to_vec(&model).expect("json");
+        assert_eq!(read_bytes(&json).expect("json reads"), model);
+
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file("a/part.yaml", zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        zip.write_all(YAML.as_bytes()).expect("write");
+        let bytes = zip.finish().expect("zip").into_inner();
+        assert_eq!(read_bytes(&bytes).expect("zip reads"), model);
+    }
+
+    #[test]
+    fn unknown_fields_and_missing_lists_are_refused_with_the_position() {
+        let unknown = YAML.replace("rtWellKnownName", "rtWellKnownNam");
+        let error = read_bytes(unknown.as_bytes())
+            .expect_err("unknown field")
+            .to_string();
+        assert!(error.contains("unknown field `rtWellKnownNam`"), "{error}");
+        assert!(error.contains("line"), "{error}");
+        let error = read_bytes(b"{\"entities\": []}")
+            .expect_err("no dependencies")
+            .to_string();
+        assert!(error.contains("missing field `dependencies`"), "{error}");
+        let error = read_bytes(b"PK\x03\x04broken")
+            .expect_err("broken zip")
+            .to_string();
+        assert!(
+            error.starts_with("The runtime-model file cannot be read: the zip"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn every_format_writes_what_it_reads() {
+        let model = sample();
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, empty) in [
+            ("out.json", false),
+            ("out.yaml", false),
+            ("out.zip", false),
+            ("empty.yaml", true),
+            ("empty.json", true),
+        ] {
+            let path = dir.path().join(name);
+            let format = FileFormat::from_file_name(name);
+            let mut writer =
+                RuntimeModelWriter::create(&path, format, &model.dependencies).expect("create");
+            let entities = if empty { &[][..] } else { &model.entities[..] };
+            for entity in entities {
+                writer.entity(entity).expect("entity");
+                writer
+                    .entity(entity)
+                    .expect("entity twice, to cover separators");
+            }
+            assert_eq!(writer.finish().expect("finish"), 2 * entities.len() as u64);
+            let read = read_file(&path).expect("reads back");
+            assert_eq!(read.schema.as_deref(), Some(SCHEMA_URL), "{name}");
+            assert_eq!(read.dependencies, model.dependencies, "{name}");
+            let expected: Vec<RtEntityDoc> = entities
+                .iter()
+                .flat_map(|e| [e.clone(), e.clone()])
+                .collect();
+            assert_eq!(read.entities, expected, "{name}");
+        }
     }
 }
