@@ -8,9 +8,11 @@
 //! - [`routes`]: the path router.
 //! - [`health`]: the probes' state.
 //! - [`server`]: the accept loop and graceful shutdown.
+//! - [`operator`]: the operator subcommands (dump, restore, model imports, tenants) on the store.
 
 pub mod config;
 pub mod health;
+pub mod operator;
 pub mod routes;
 pub mod server;
 

@@ -19,6 +19,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use octo_ids::{CkModelId, OctoObjectId, TenantId};
@@ -82,6 +83,33 @@ pub struct RestoreReport {
     /// The tenant the archive was made from.
     pub source_tenant_id: String,
     pub counts: SnapshotCounts,
+}
+
+/// Counters a dump or restore advances page by page. Poll them from another task to show
+/// progress (a bar, MCP progress notifications): the work itself never waits for a reader.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Documents (models, entities, associations) written or read so far.
+    pub done: AtomicU64,
+    /// All documents of a restore, once the manifest is verified; 0 while unknown (a dump
+    /// does not count ahead).
+    pub total: AtomicU64,
+}
+
+impl Progress {
+    /// `(done, total)`, total `None` while unknown.
+    #[must_use]
+    pub fn get(&self) -> (u64, Option<u64>) {
+        let total = self.total.load(Ordering::Relaxed);
+        (
+            self.done.load(Ordering::Relaxed),
+            (total > 0).then_some(total),
+        )
+    }
+
+    fn advance(&self, by: usize) {
+        self.done.fetch_add(by as u64, Ordering::Relaxed);
+    }
 }
 
 // --- BSON documents ------------------------------------------------------------------------
@@ -217,13 +245,14 @@ impl PartWriter {
     }
 }
 
-struct DumpSink {
+struct DumpSink<'a> {
     models: PartWriter,
     entities: PartWriter,
     associations: PartWriter,
+    progress: &'a Progress,
 }
 
-impl SnapshotSink for DumpSink {
+impl SnapshotSink for DumpSink<'_> {
     fn ck_models(&mut self, page: &[StoredCkModel]) -> Result<(), StoreError> {
         for model in page {
             self.models.write(&CkModelDoc {
@@ -236,6 +265,7 @@ impl SnapshotSink for DumpSink {
                 updated_at: time_text(model.updated_at),
             })?;
         }
+        self.progress.advance(page.len());
         Ok(())
     }
 
@@ -252,6 +282,7 @@ impl SnapshotSink for DumpSink {
                 attributes: to_bson(&entity.attributes, "the attributes of an entity")?,
             })?;
         }
+        self.progress.advance(page.len());
         Ok(())
     }
 
@@ -266,6 +297,7 @@ impl SnapshotSink for DumpSink {
                 created_at: time_text(a.created_at),
             })?;
         }
+        self.progress.advance(page.len());
         Ok(())
     }
 }
@@ -301,6 +333,7 @@ pub async fn dump_tenant(
     store: &dyn Store,
     tenant: &TenantId,
     path: &Path,
+    progress: &Progress,
 ) -> Result<DumpReport, ExchangeError> {
     let work = WorkDir::create(path)?;
     let part = |name: &str| format!("{tenant}/{name}.bson");
@@ -308,12 +341,14 @@ pub async fn dump_tenant(
         models: PartWriter::create(&work.0, part(PARTS[0]))?,
         entities: PartWriter::create(&work.0, part(PARTS[1]))?,
         associations: PartWriter::create(&work.0, part(PARTS[2]))?,
+        progress,
     };
     let counts = store.read_tenant_snapshot(tenant, &mut sink).await?;
     let DumpSink {
         models,
         entities,
         associations,
+        ..
     } = sink;
     let parts = vec![models.finish()?, entities.finish()?, associations.finish()?];
     let manifest = DumpManifest {
@@ -501,7 +536,8 @@ impl PartReader {
     }
 }
 
-struct RestoreSource {
+struct RestoreSource<'a> {
+    progress: &'a Progress,
     tenant: TenantId,
     models: PartReader,
     entities: PartReader,
@@ -512,11 +548,12 @@ fn rt_id(id: bson::oid::ObjectId) -> OctoObjectId {
     OctoObjectId::from_bytes(id.bytes())
 }
 
-impl SnapshotSource for RestoreSource {
+impl SnapshotSource for RestoreSource<'_> {
     fn next_ck_models(&mut self) -> Result<Option<Vec<StoredCkModel>>, StoreError> {
         let Some(page) = self.models.next_page::<CkModelDoc>()? else {
             return Ok(None);
         };
+        self.progress.advance(page.len());
         page.into_iter()
             .map(|doc| {
                 Ok(StoredCkModel {
@@ -543,6 +580,7 @@ impl SnapshotSource for RestoreSource {
         let Some(page) = self.entities.next_page::<EntityDoc>()? else {
             return Ok(None);
         };
+        self.progress.advance(page.len());
         page.into_iter()
             .map(|doc| {
                 Ok(RtEntity {
@@ -565,6 +603,7 @@ impl SnapshotSource for RestoreSource {
         let Some(page) = self.associations.next_page::<AssociationDoc>()? else {
             return Ok(None);
         };
+        self.progress.advance(page.len());
         page.into_iter()
             .map(|doc| {
                 Ok(Association {
@@ -592,10 +631,17 @@ pub async fn restore_tenant(
     store: &dyn Store,
     archive: &Path,
     target: &TenantId,
+    progress: &Progress,
 ) -> Result<RestoreReport, ExchangeError> {
     let work = WorkDir::create(archive)?;
     let manifest = unpack_and_verify(archive, &work.0)?;
+    let counts = manifest.counts;
+    progress.total.store(
+        counts.ck_models + counts.entities + counts.associations,
+        Ordering::Relaxed,
+    );
     let mut source = RestoreSource {
+        progress,
         tenant: target.clone(),
         models: PartReader::open(&work.0, &manifest, PARTS[0])?,
         entities: PartReader::open(&work.0, &manifest, PARTS[1])?,

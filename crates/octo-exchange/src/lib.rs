@@ -19,7 +19,7 @@ pub mod export;
 pub mod import;
 pub mod runtime_model;
 
-pub use dump::{DumpManifest, DumpReport, RestoreReport, dump_tenant, restore_tenant};
+pub use dump::{DumpManifest, DumpReport, Progress, RestoreReport, dump_tenant, restore_tenant};
 pub use error::ExchangeError;
 pub use export::{ExportReport, export_by_deep_graph, export_by_query};
 pub use import::{ImportReport, ImportStrategy, import_runtime_model};

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{SubsecRound, Utc};
-use octo_exchange::{ExchangeError, dump_tenant, restore_tenant};
+use octo_exchange::{ExchangeError, Progress, dump_tenant, restore_tenant};
 use octo_ids::{OctoObjectId, TenantId};
 use octo_store::{
     Association, CkModelState, Direction, RtEntity, Store, StoredCkModel, TenantRecord,
@@ -174,9 +174,12 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
     let source = populate(&store, "source", count).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let archive = dir.path().join("source-dump.tar.gz");
-    let report = dump_tenant(store.as_ref(), &source, &archive)
+    let progress = Progress::default();
+    let report = dump_tenant(store.as_ref(), &source, &archive, &progress)
         .await
         .expect("dump");
+    // One model, `count` entities, `count - 1` associations.
+    assert_eq!(progress.get(), (2 * count as u64, None));
     assert_eq!(report.manifest.counts.entities, count as u64);
     assert_eq!(report.manifest.counts.associations, count as u64 - 1);
     assert_eq!(report.manifest.counts.ck_models, 1);
@@ -201,15 +204,17 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
 
     let copy: TenantId = "copy".parse().expect("tenant");
-    let restored = restore_tenant(store.as_ref(), &archive, &copy)
+    let progress = Progress::default();
+    let restored = restore_tenant(store.as_ref(), &archive, &copy, &progress)
         .await
         .expect("restore");
+    assert_eq!(progress.get(), (2 * count as u64, Some(2 * count as u64)));
     assert_eq!(restored.source_tenant_id, "source");
     assert_eq!(restored.counts, report.manifest.counts);
     let expected = contents(&store, &source).await;
     assert_eq!(contents(&store, &copy).await, expected);
     // Restoring again over the copy replaces its data with the same.
-    restore_tenant(store.as_ref(), &archive, &copy)
+    restore_tenant(store.as_ref(), &archive, &copy, &Progress::default())
         .await
         .expect("restore again");
     assert_eq!(contents(&store, &copy).await, expected);
@@ -227,7 +232,7 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
     // Make the copy differ from the source first, to see that nothing is overwritten.
     store.clean_tenant(&copy).await.expect("clean");
     let before = contents(&store, &copy).await;
-    let err = restore_tenant(store.as_ref(), &tampered, &copy)
+    let err = restore_tenant(store.as_ref(), &tampered, &copy, &Progress::default())
         .await
         .expect_err("checksum");
     assert!(matches!(err, ExchangeError::Archive(_)), "{err}");
@@ -245,7 +250,7 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
     let bytes = std::fs::read(&archive).expect("read");
     let truncated = dir.path().join("truncated.tar.gz");
     std::fs::write(&truncated, &bytes[..bytes.len() * 2 / 3]).expect("write");
-    let err = restore_tenant(store.as_ref(), &truncated, &copy)
+    let err = restore_tenant(store.as_ref(), &truncated, &copy, &Progress::default())
         .await
         .expect_err("truncated");
     assert!(matches!(err, ExchangeError::Archive(_)), "{err}");
@@ -253,7 +258,7 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
     parts.retain(|(name, _)| !name.ends_with("associations.bson"));
     let missing = dir.path().join("missing.tar.gz");
     pack(&missing, &parts);
-    let err = restore_tenant(store.as_ref(), &missing, &copy)
+    let err = restore_tenant(store.as_ref(), &missing, &copy, &Progress::default())
         .await
         .expect_err("missing part");
     assert!(
@@ -280,6 +285,7 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
         store.as_ref(),
         &missing_tenant,
         &dir.path().join("x.tar.gz"),
+        &Progress::default(),
     )
     .await
     .expect_err("no tenant");

@@ -105,6 +105,37 @@ async fn within<T>(
     }
 }
 
+/// Drives `work` while reporting `counters` to the client's progress token every half second
+/// (only when the client asked for progress).
+async fn reporting<T>(
+    progress: &crate::tool::Progress,
+    counters: &octo_exchange::Progress,
+    what: &str,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    if !progress.is_requested() {
+        return work.await;
+    }
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            result = &mut work => return result,
+            _ = tick.tick() => {
+                let (done, total) = counters.get();
+                #[allow(clippy::cast_precision_loss)]
+                progress
+                    .report(
+                        done as f64,
+                        total.map(|t| t as f64),
+                        format!("{what}: {done} documents"),
+                    )
+                    .await;
+            }
+        }
+    }
+}
+
 /// The completed upload `transfer_id`, or the reference's message and why.
 async fn uploaded(
     platform: &Platform,
@@ -548,7 +579,7 @@ impl Tool for DumpTenant {
 
     async fn run(
         &self,
-        _ctx: &ToolContext,
+        ctx: &ToolContext,
         params: DumpTenantParams,
     ) -> Result<Success<FileDownloadOutput>, ToolError> {
         let target = target_tenant(&params.target_tenant_id).map_err(ToolError::invalid)?;
@@ -562,10 +593,16 @@ impl Tool for DumpTenant {
             .unwrap_or_else(|| format!("{target}-dump.tar.gz"));
         let path = work_file(&self.0).map_err(ToolError::failed)?;
         let store = std::sync::Arc::clone(self.0.store());
-        let dumped = within(
-            params.wait_timeout_minutes,
-            "The dump",
-            octo_exchange::dump_tenant(store.as_ref(), &target, &path),
+        let counters = octo_exchange::Progress::default();
+        let dumped = reporting(
+            &ctx.call.progress,
+            &counters,
+            "Dumping",
+            within(
+                params.wait_timeout_minutes,
+                "The dump",
+                octo_exchange::dump_tenant(store.as_ref(), &target, &path, &counters),
+            ),
         )
         .await;
         if let Err(error) = dumped {
@@ -664,7 +701,7 @@ impl Tool for RestoreTenant {
 
     async fn run(
         &self,
-        _ctx: &ToolContext,
+        ctx: &ToolContext,
         params: RestoreTenantParams,
     ) -> Result<Success<RestoreTenantOutput>, ToolError> {
         let transfer_id = params.transfer_id.trim();
@@ -686,10 +723,16 @@ impl Tool for RestoreTenant {
         }
         let (path, _) = uploaded(&self.0, transfer_id).await.map_err(in_target)?;
         let store = std::sync::Arc::clone(self.0.store());
-        let restored = within(
-            params.wait_timeout_minutes,
-            "The restore",
-            octo_exchange::restore_tenant(store.as_ref(), &path, &target),
+        let counters = octo_exchange::Progress::default();
+        let restored = reporting(
+            &ctx.call.progress,
+            &counters,
+            "Restoring",
+            within(
+                params.wait_timeout_minutes,
+                "The restore",
+                octo_exchange::restore_tenant(store.as_ref(), &path, &target, &counters),
+            ),
         )
         .await;
         // Whatever happened, the tenant's library may have to be read again.
