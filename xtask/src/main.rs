@@ -14,6 +14,7 @@ mod server;
 mod test;
 #[cfg(test)]
 mod tidy;
+mod transfer_bench;
 mod workspace;
 
 use std::process::ExitCode;
