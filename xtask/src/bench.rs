@@ -1,9 +1,13 @@
 //! `cargo xtask bench`: the performance benchmarks, built and run in release mode.
 //!
-//! Today one bench, `crates/octo-tools/benches/entity_queries.rs`: entity grouping + avg and an
-//! indexed `query_entities` lookup on PostgreSQL, each through the tool path and as hand-written
-//! SQL, printed as a table with the ratio and whether the target (≤ 1.3×) was met. Missing the
-//! target does not fail the run; the bench itself failing (an error, a wrong result) does.
+//! - `entities`: `crates/octo-tools/benches/entity_queries.rs`: entity grouping + avg and an
+//!   indexed `query_entities` lookup on PostgreSQL, each through the tool path and as
+//!   hand-written SQL, printed as a table with the ratio and whether the target (≤ 1.3×) was met.
+//! - `transfers` (`transfer_bench.rs`): a 1 GiB upload and download through the release server
+//!   with curl against a plain static file copy on loopback, with the server's peak RSS.
+//!
+//! Missing a target does not fail the run; a bench itself failing (an error, a wrong result)
+//! does. `--only entities|transfers` runs one of them.
 //!
 //! PostgreSQL must answer first (started if installed but down, as for the tests); the bench
 //! creates its own `octo_test_*` database there and drops it afterwards.
@@ -29,6 +33,12 @@ pub struct BenchArgs {
     /// Timed indexed lookups, per path (the bench's default: 200).
     #[arg(long)]
     lookups: Option<u32>,
+    /// Run only this bench: `entities` or `transfers`.
+    #[arg(long)]
+    only: Option<String>,
+    /// Size of the transfer bench's file in MiB (default 1024).
+    #[arg(long, default_value_t = 1024)]
+    transfer_mib: u64,
     /// Arguments after `--`, passed to the bench unchanged (e.g. `-- --entities 100000`).
     #[arg(last = true)]
     passthrough: Vec<String>,
@@ -37,9 +47,38 @@ pub struct BenchArgs {
 /// Builds and runs the benches; `Ok(true)` when they ran to the end.
 pub fn run(args: &BenchArgs) -> Result<bool> {
     let ws = Workspace::locate()?;
+    let (entities, transfers) = match args.only.as_deref() {
+        None => (true, true),
+        Some("entities") => (true, false),
+        Some("transfers") => (false, true),
+        Some(other) => anyhow::bail!("--only takes entities or transfers, not '{other}'"),
+    };
+    let started = Instant::now();
+    if entities {
+        run_entities(&ws, args)?;
+    }
+    if transfers {
+        let mut build = Command::new(workspace::cargo());
+        build
+            .args(["build", "--release", "-p", "mcp-http"])
+            .current_dir(&ws.root);
+        command::run(&mut build)?;
+        crate::transfer_bench::run(
+            &ws.target_dir.join("release").join("mcp-http"),
+            &ws.target_dir.join("bench-transfers"),
+            args.transfer_mib,
+        )?;
+    }
+    println!(
+        "==> xtask: bench finished in {:.1}s (build included)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(true)
+}
+
+fn run_entities(ws: &Workspace, args: &BenchArgs) -> Result<()> {
     let url = postgres::test_url();
     postgres::ensure_running(&url)?;
-    let started = Instant::now();
     let mut bench = Command::new(workspace::cargo());
     bench
         .args([
@@ -53,12 +92,7 @@ pub fn run(args: &BenchArgs) -> Result<bool> {
         .args(forwarded(args))
         .env("OCTO_TEST_POSTGRES_URL", &url)
         .current_dir(&ws.root);
-    command::run(&mut bench)?;
-    println!(
-        "==> xtask: bench finished in {:.1}s (build included)",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(true)
+    command::run(&mut bench)
 }
 
 /// The bench's command line: the options given to xtask, then the pass-through arguments.

@@ -16,6 +16,7 @@ mod server;
 mod test;
 #[cfg(test)]
 mod tidy;
+mod transfer_bench;
 mod workspace;
 
 use std::process::ExitCode;

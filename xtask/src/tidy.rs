@@ -17,9 +17,10 @@ const LAYERS: &[(&str, u8)] = &[
     ("octo-transfer", 3),
     ("octo-entities", 4),
     ("octo-streamdata", 4),
-    ("octo-tools", 5),
-    ("octo-mcp", 6),
-    ("mcp-http", 7),
+    ("octo-exchange", 5),
+    ("octo-tools", 6),
+    ("octo-mcp", 7),
+    ("mcp-http", 8),
 ];
 
 fn root() -> PathBuf {

@@ -84,6 +84,9 @@ pub struct Cli {
     /// Serve the MCP conformance suite's fixture tools, resources and prompts (tests only).
     #[arg(long)]
     pub conformance_fixtures: bool,
+    /// An operator command to run on the store instead of serving (see `mcp-http help`).
+    #[command(subcommand)]
+    pub command: Option<crate::operator::Command>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Default)]

@@ -9,10 +9,12 @@
 //! - [`health`]: the probes' state.
 //! - [`metrics`]: the Prometheus recorder behind `/metrics`.
 //! - [`server`]: the accept loop and graceful shutdown.
+//! - [`operator`]: the operator subcommands (dump, restore, model imports, tenants) on the store.
 
 pub mod config;
 pub mod health;
 pub mod metrics;
+pub mod operator;
 pub mod routes;
 pub mod server;
 

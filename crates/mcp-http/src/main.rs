@@ -1,4 +1,5 @@
-//! `mcp-http`: parses configuration, sets up logging, runs the server until SIGTERM or Ctrl-C.
+//! `mcp-http`: parses configuration, sets up logging, runs the server until SIGTERM or Ctrl-C,
+//! or runs one operator command (`mcp-http dump …`) and exits.
 
 use std::process::ExitCode;
 
@@ -9,13 +10,29 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let settings = match Settings::resolve(Cli::parse()) {
+    let mut cli = Cli::parse();
+    let command = cli.command.take();
+    let settings = match Settings::resolve(cli) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("mcp-http: {error}");
             return ExitCode::from(2);
         }
     };
+    if let Some(command) = command {
+        // Operator commands print their outcome; logs go to stderr only at warn and above.
+        init_logging_for_commands(settings.log_format);
+        return match mcp_http::operator::run(command, &settings).await {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("mcp-http: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     init_logging(settings.log_format);
     tracing::info!(
         listen = %settings.listen,
@@ -38,6 +55,17 @@ async fn main() -> ExitCode {
     });
     server.serve().await;
     ExitCode::SUCCESS
+}
+
+fn init_logging_for_commands(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
 }
 
 fn init_logging(format: LogFormat) {

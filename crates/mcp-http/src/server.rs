@@ -45,6 +45,28 @@ pub enum StartupError {
     Platform(#[from] octo_tools::PlatformError),
 }
 
+/// Opens the configured store and wires the platform on it (catalogs, transfer folder and
+/// limits), as the server and the operator commands both need it.
+pub async fn start_platform(settings: &Settings) -> Result<octo_tools::Platform, StartupError> {
+    let store = octo_store::open(&settings.database_url).await?;
+    let catalogs: Vec<Arc<dyn octo_ck::catalog::CkCatalog>> = settings
+        .ck_catalogs
+        .iter()
+        .map(|(name, folder)| {
+            Arc::new(octo_ck::catalog::FolderCatalog::new(
+                name.clone(),
+                folder.clone(),
+            )) as Arc<dyn octo_ck::catalog::CkCatalog>
+        })
+        .collect();
+    let transfers = octo_transfer::TransferConfig {
+        root: settings.data_dir.join("transfers"),
+        lifetime: settings.transfer_lifetime,
+        max_bytes: settings.max_transfer_bytes,
+    };
+    Ok(octo_tools::Platform::start(store, catalogs, transfers).await?)
+}
+
 /// A server that is bound and ready to serve.
 #[derive(Debug)]
 pub struct Server {
@@ -64,23 +86,7 @@ impl Server {
             path: settings.data_dir.clone(),
             source,
         })?;
-        let store = octo_store::open(&settings.database_url).await?;
-        let catalogs: Vec<Arc<dyn octo_ck::catalog::CkCatalog>> = settings
-            .ck_catalogs
-            .iter()
-            .map(|(name, folder)| {
-                Arc::new(octo_ck::catalog::FolderCatalog::new(
-                    name.clone(),
-                    folder.clone(),
-                )) as Arc<dyn octo_ck::catalog::CkCatalog>
-            })
-            .collect();
-        let transfers = octo_transfer::TransferConfig {
-            root: settings.data_dir.join("transfers"),
-            lifetime: settings.transfer_lifetime,
-            max_bytes: settings.max_transfer_bytes,
-        };
-        let platform = octo_tools::Platform::start(store, catalogs, transfers).await?;
+        let platform = start_platform(settings).await?;
         let registry = Arc::new(octo_tools::standard_registry(&platform)?);
         let endpoint =
             McpEndpoint::new(Arc::clone(&registry), &settings.mcp, shutdown.child_token());

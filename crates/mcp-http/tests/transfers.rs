@@ -312,3 +312,114 @@ async fn expired_transfers_are_410_and_the_sweeper_removes_their_files() {
     );
     server.stop().await;
 }
+
+/// A new upload holding `body`, PUT over HTTP.
+async fn put_new(server: &TestServer, body: Vec<u8>) -> String {
+    let id = prepare(server, "file.bin").await;
+    let response = server
+        .client
+        .put(upload_url(server, &id))
+        .body(body)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status(), 201);
+    id
+}
+
+/// A download's body, fetched with GET.
+async fn get_ok(server: &TestServer, id: &str) -> Vec<u8> {
+    let response = server
+        .client
+        .get(download_url(server, id))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 200);
+    response.bytes().await.expect("body").to_vec()
+}
+
+/// The tools on top of transfers end to end over HTTP: a runtime model PUT and imported, an
+/// export fetched with GET and imported elsewhere, a dump fetched with GET, PUT back and
+/// restored into a fresh tenant.
+#[tokio::test]
+async fn runtime_models_and_dumps_move_through_real_uploads_and_downloads() {
+    const MODEL: &str = "modelId: Test.Depot-1.0.0\ndependencies:\n  - System-[2.0,3.0)\nattributes:\n  - id: Label\n    valueType: String\ntypes:\n  - typeId: Depot\n    derivedFromCkTypeId: ${System}/Entity\n    attributes:\n      - id: ${this}/Label\n        name: Label\n";
+    const RUNTIME: &str = r#"{"dependencies":["Test.Depot-[1.0,2.0)"],"entities":[{"rtId":"65f1c0ffee0123456789bbb1","ckTypeId":"Test.Depot/Depot","attributes":[{"id":"Test.Depot/Label","value":"East"}]}]}"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = common::start_in(dir.path(), &[]).await;
+    let session = server.initialize("/mcp").await;
+    let call = |name: &'static str, arguments: Value| {
+        let server = &server;
+        let session = session.clone();
+        async move {
+            let response = server.call_tool("/mcp", &session, name, arguments).await;
+            response["result"]["structuredContent"].clone()
+        }
+    };
+    for tenant in ["depots", "depotcopy"] {
+        let created = call("create_tenant", json!({"childTenantId": tenant})).await;
+        assert_eq!(created["isSuccess"], json!(true), "{created}");
+        let model = call(
+            "import_ck_model",
+            json!({"tenantId": tenant, "content": MODEL, "waitTimeoutMinutes": 1}),
+        )
+        .await;
+        assert_eq!(model["isSuccess"], json!(true), "{model}");
+    }
+    let id = put_new(&server, RUNTIME.as_bytes().to_vec()).await;
+    let imported = call(
+        "import_runtime_model",
+        json!({"tenantId": "depots", "transferId": id}),
+    )
+    .await;
+    assert_eq!(imported["entitiesInserted"], json!(1), "{imported}");
+    // The consumed upload is gone.
+    let gone = server
+        .client
+        .get(download_url(&server, &id))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(gone.status(), 410);
+
+    let exported = call(
+        "export_runtime_model_by_query",
+        json!({"tenantId": "depots", "ckTypeId": "Test.Depot/Depot"}),
+    )
+    .await;
+    assert_eq!(exported["isSuccess"], json!(true), "{exported}");
+    let zip = get_ok(&server, exported["transferId"].as_str().expect("id")).await;
+    assert!(zip.starts_with(b"PK\x03\x04"));
+    let id = put_new(&server, zip).await;
+    let copied = call(
+        "import_runtime_model",
+        json!({"tenantId": "depotcopy", "transferId": id}),
+    )
+    .await;
+    assert_eq!(copied["entitiesInserted"], json!(1), "{copied}");
+
+    let dumped = call("dump_tenant", json!({"targetTenantId": "depots"})).await;
+    assert_eq!(dumped["isSuccess"], json!(true), "{dumped}");
+    let archive = get_ok(&server, dumped["transferId"].as_str().expect("id")).await;
+    assert_eq!(dumped["sizeBytes"], json!(archive.len()));
+    let id = put_new(&server, archive).await;
+    let restored = call(
+        "restore_tenant",
+        json!({"transferId": id, "targetTenantId": "depotrestored", "confirm": true}),
+    )
+    .await;
+    assert_eq!(restored["isSuccess"], json!(true), "{restored}");
+    assert_eq!(restored["entities"], json!(1), "{restored}");
+    let found = call(
+        "query_entities",
+        json!({"tenantId": "depotrestored", "ckTypeId": "Test.Depot/Depot"}),
+    )
+    .await;
+    assert_eq!(
+        found["entities"][0]["attributes"]["Label"],
+        json!("East"),
+        "{found}"
+    );
+    server.stop().await;
+}

@@ -9,7 +9,7 @@
 use chrono::Utc;
 use octo_ck::CkLibrary;
 use octo_ck::document::CkMultiplicity;
-use octo_ck::library::AssociationDirection;
+use octo_ck::library::{AssociationDirection, RoleInfo};
 use octo_ids::{OctoObjectId, TenantId};
 use octo_store::{
     Association, AttributePath, Direction, ExclusiveEnds, ExclusiveInsert, FieldFilter, FilterExpr,
@@ -77,33 +77,22 @@ impl Entities {
         let (library, origin_info) = self.type_info(tenant, origin.0).await?;
         let origin_entity = self.get(tenant, origin.0, origin.1).await?;
         let target_entity = self.get(tenant, target.0, target.1).await?;
-        let role = library.get_role(role_id.trim())?;
+        let role = check_role(
+            &library,
+            role_id,
+            &origin_entity.ck_type_id,
+            &target_entity.ck_type_id,
+        )
+        .map_err(|error| match error {
+            // Name the type asked about as well as the entity's own.
+            EntityError::Invalid(message) => EntityError::invalid(message.replacen(
+                &format!("Roles from '{}'", origin_entity.ck_type_id),
+                &format!("Roles from '{}'", origin_info.id),
+                1,
+            )),
+            other => other,
+        })?;
         let role_rt = role.id.to_string();
-        let roles = library.roles_for_type(&origin_entity.ck_type_id)?;
-        let fitting = roles.outbound.iter().find(|end| {
-            end.role_id.to_string() == role_rt
-                && library
-                    .is_a(&target_entity.ck_type_id, &end.other_type.to_string())
-                    .unwrap_or(false)
-        });
-        if fitting.is_none() {
-            let offered: Vec<String> = roles
-                .outbound
-                .iter()
-                .map(|end| format!("{} → {}", end.role_id, end.other_type))
-                .collect();
-            return Err(EntityError::invalid(format!(
-                "Role '{role_rt}' does not lead from '{}' to '{}'. Roles from '{}': {}.",
-                origin_entity.ck_type_id,
-                target_entity.ck_type_id,
-                origin_info.id,
-                if offered.is_empty() {
-                    "none".to_owned()
-                } else {
-                    offered.join(", ")
-                }
-            )));
-        }
         let origin_id = parse(&origin_entity.rt_id)?;
         let target_id = parse(&target_entity.rt_id)?;
         let ends = ExclusiveEnds {
@@ -378,6 +367,48 @@ impl Entities {
             })
         })
     }
+}
+
+/// The role `role_id` if it leads from an entity of `origin_type` to one of `target_type` (or
+/// a type derived from it), else a message listing the roles that do lead from `origin_type`.
+/// `associate` and the runtime-model import check alike through this.
+pub fn check_role(
+    library: &CkLibrary,
+    role_id: &str,
+    origin_type: &str,
+    target_type: &str,
+) -> Result<RoleInfo, EntityError> {
+    let role = library.get_role(role_id.trim())?;
+    let role_rt = role.id.to_string();
+    let roles = library.roles_for_type(origin_type)?;
+    let fits = roles.outbound.iter().any(|end| {
+        end.role_id.to_string() == role_rt
+            && library
+                .is_a(target_type, &end.other_type.to_string())
+                .unwrap_or(false)
+    });
+    if fits {
+        return Ok(role);
+    }
+    let offered: Vec<String> = roles
+        .outbound
+        .iter()
+        .map(|end| format!("{} → {}", end.role_id, end.other_type))
+        .collect();
+    Err(EntityError::invalid(format!(
+        "Role '{role_rt}' does not lead from '{origin_type}' to '{target_type}'. Roles from \
+         '{origin_type}': {}.",
+        if offered.is_empty() {
+            "none".to_owned()
+        } else {
+            offered.join(", ")
+        }
+    )))
+}
+
+/// Whether a multiplicity allows at most one association per entity at that end.
+pub fn at_most_one_per_end(multiplicity: CkMultiplicity) -> bool {
+    at_most_one(multiplicity)
 }
 
 fn association_view(association: &Association) -> AssociationView {

@@ -139,14 +139,13 @@ impl Entities {
         }
     }
 
-    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+    /// The store the entities live in.
+    pub fn store(&self) -> &Arc<dyn Store> {
         self.ck.store()
     }
 
-    pub(crate) async fn ck_library(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<Arc<CkLibrary>, EntityError> {
+    /// The tenant's CK library (cached).
+    pub async fn ck_library(&self, tenant: &TenantId) -> Result<Arc<CkLibrary>, EntityError> {
         Ok(self.ck.library(tenant).await?)
     }
 
@@ -174,29 +173,19 @@ impl Entities {
         rt_well_known_name: Option<String>,
     ) -> Result<EntityView, EntityError> {
         let (library, info) = self.type_info(tenant, ck_type_id).await?;
-        if info.is_abstract {
-            return Err(EntityError::invalid(format!(
-                "Type '{}' is abstract; create an entity of a type derived from it: {}.",
-                info.id,
-                concrete(&library, &info).join(", ")
-            )));
-        }
-        let mut attributes = Map::new();
-        let mut well_known = rt_well_known_name;
-        apply(&library, &info, &mut attributes, &mut well_known, data)?;
-        check_required(&info, &attributes)?;
         let now = Utc::now();
-        let entity = RtEntity {
-            tenant_id: tenant.clone(),
-            rt_id: OctoObjectId::new(),
-            ck_type_id: info.id.to_string(),
-            rt_well_known_name: well_known,
-            rt_version: 1,
-            rt_creation_date_time: now,
-            rt_changed_date_time: now,
-            rt_state: 0,
-            attributes: Value::Object(attributes),
-        };
+        let entity = new_entity(
+            &library,
+            &info,
+            NewEntity {
+                tenant: tenant.clone(),
+                rt_id: OctoObjectId::new(),
+                rt_well_known_name,
+                created: now,
+                changed: now,
+            },
+            data,
+        )?;
         self.store().insert_entity(&entity).await?;
         Ok(view(&entity, None))
     }
@@ -411,6 +400,49 @@ impl Entities {
         )?;
         Ok(self.store().aggregate_entities(tenant, &query).await?)
     }
+}
+
+/// The identity of an entity [`new_entity`] builds.
+#[derive(Debug, Clone)]
+pub struct NewEntity {
+    pub tenant: TenantId,
+    pub rt_id: OctoObjectId,
+    pub rt_well_known_name: Option<String>,
+    pub created: chrono::DateTime<Utc>,
+    pub changed: chrono::DateTime<Utc>,
+}
+
+/// The entity `create` would write: the type must be concrete, every value in `data` must fit
+/// its attribute and every required attribute must be set. Writes nothing; `create` and the
+/// runtime-model import both build entities here, so both check alike.
+pub fn new_entity(
+    library: &CkLibrary,
+    info: &TypeInfo,
+    identity: NewEntity,
+    data: &[AttributeUpdate],
+) -> Result<RtEntity, EntityError> {
+    if info.is_abstract {
+        return Err(EntityError::invalid(format!(
+            "Type '{}' is abstract; create an entity of a type derived from it: {}.",
+            info.id,
+            concrete(library, info).join(", ")
+        )));
+    }
+    let mut attributes = Map::new();
+    let mut well_known = identity.rt_well_known_name;
+    apply(library, info, &mut attributes, &mut well_known, data)?;
+    check_required(info, &attributes)?;
+    Ok(RtEntity {
+        tenant_id: identity.tenant,
+        rt_id: identity.rt_id,
+        ck_type_id: info.id.to_string(),
+        rt_well_known_name: well_known,
+        rt_version: 1,
+        rt_creation_date_time: identity.created,
+        rt_changed_date_time: identity.changed,
+        rt_state: 0,
+        attributes: Value::Object(attributes),
+    })
 }
 
 fn parse_rt_id(rt_id: &str) -> Result<OctoObjectId, EntityError> {

@@ -18,5 +18,7 @@ pub mod filter;
 pub mod path;
 pub mod value;
 
-pub use entities::{AttributeUpdate, Entities, EntityView, QueryResult, Written};
+pub use entities::{
+    AttributeUpdate, Entities, EntityView, NewEntity, QueryResult, Written, new_entity,
+};
 pub use error::EntityError;

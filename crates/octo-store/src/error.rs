@@ -104,6 +104,13 @@ pub enum StoreError {
         /// Why it does not parse.
         reason: String,
     },
+    /// A [`crate::SnapshotSink`] or [`crate::SnapshotSource`] gave up (its
+    /// file failed, a checksum did not match); nothing was written.
+    #[error("{reason}")]
+    Aborted {
+        /// Why, as the caller's own message.
+        reason: String,
+    },
 }
 
 fn unavailable_message(backend: Backend, location: &str, cause: &str) -> String {

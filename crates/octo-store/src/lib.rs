@@ -31,6 +31,8 @@
 //! - [`transfer`]: [`TransferRecord`], [`TransferKind`], [`TransferState`].
 //! - [`query`]: [`EntityQuery`], [`AggregationQuery`] and their parts:
 //!   filtering, sorting, paging and aggregating entities in the database.
+//! - [`snapshot`]: whole-tenant batches and snapshots: [`EntityWriteMode`],
+//!   [`BatchReport`], [`SnapshotSink`], [`SnapshotSource`].
 //! - [`sql_store`]: [`SqlStore`], the implementation shared by both backends.
 //! - [`sqlite`]: [`SqliteStore`]: opening a SQLite file.
 //! - [`postgres`]: [`PostgresStore`]: connecting to PostgreSQL.
@@ -52,6 +54,7 @@ pub mod metrics;
 pub mod postgres;
 pub mod query;
 mod query_sql;
+pub mod snapshot;
 pub mod sql_store;
 pub mod sqlite;
 pub mod store;
@@ -74,6 +77,9 @@ pub use query::{
     AggregateColumn, AggregateFunction, AggregateRow, AggregationQuery, AttributePath, EntityPage,
     EntityQuery, FieldFilter, FilterExpr, FilterOperator, PathRef, SortDirection, SortKey,
     SystemAttribute, ValueKind,
+};
+pub use snapshot::{
+    BatchReport, EntityWriteMode, SNAPSHOT_PAGE, SnapshotCounts, SnapshotSink, SnapshotSource,
 };
 pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;

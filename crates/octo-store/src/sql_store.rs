@@ -31,6 +31,9 @@ use crate::error::StoreError;
 use crate::job::{ImportJob, JOB_COLUMNS, JobRow, JobState};
 use crate::query::{AggregateRow, AggregationQuery, EntityPage, EntityQuery, PathRef};
 use crate::query_sql::{self, Param};
+use crate::snapshot::{
+    BatchReport, EntityWriteMode, SNAPSHOT_PAGE, SnapshotCounts, SnapshotSink, SnapshotSource,
+};
 use crate::store::{Backend, Store};
 use crate::tenant::{CleanReport, TENANT_COLUMNS, TenantRecord, TenantRow};
 use crate::timestamp::SqlTime;
@@ -52,6 +55,9 @@ pub trait Dialect: Database + sealed::Sealed {
     /// and then writes can fail with "database is locked" without waiting
     /// for the busy timeout.
     const BEGIN_WRITE: &'static str;
+    /// Starts a read-only transaction whose reads all see one snapshot
+    /// (for tenant dumps).
+    const BEGIN_SNAPSHOT: &'static str;
     /// Appended to the subselect that picks the next job. PostgreSQL locks
     /// the row and skips rows other claimers hold (`FOR UPDATE SKIP
     /// LOCKED`); SQLite needs nothing because one statement runs under the
@@ -1332,5 +1338,319 @@ where
                 format!("count the associations of entity {rt_id} in tenant '{tenant_id}'")
             }))?;
         Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    // --- Whole-tenant batches and snapshots --------------------------------
+
+    async fn write_runtime_batch(
+        &self,
+        tenant_id: &TenantId,
+        entities: &[RtEntity],
+        associations: &[Association],
+        mode: EntityWriteMode,
+    ) -> Result<BatchReport, StoreError> {
+        let fail = || self.fail(|| format!("import runtime data into tenant '{tenant_id}'"));
+        let mut tx = self
+            .pool
+            .begin_with(DB::BEGIN_WRITE)
+            .await
+            .map_err(fail())?;
+        let exists =
+            sqlx::query_scalar::<DB, String>("SELECT tenant_id FROM tenants WHERE tenant_id = $1")
+                .bind(tenant_text(tenant_id))
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(fail())?;
+        if exists.is_none() {
+            return Err(StoreError::tenant_not_found(tenant_id));
+        }
+        let mut report = BatchReport::default();
+        // Upsert: an existing row of the same type is overwritten (its
+        // creation time kept, its version raised); of another type the
+        // WHERE leaves it alone and returns no row.
+        let on_conflict = match mode {
+            EntityWriteMode::InsertOnly => "",
+            EntityWriteMode::Upsert => {
+                " ON CONFLICT (tenant_id, rt_id) DO UPDATE SET \
+                 attributes = excluded.attributes, \
+                 rt_well_known_name = excluded.rt_well_known_name, \
+                 rt_state = excluded.rt_state, \
+                 rt_changed_date_time = excluded.rt_changed_date_time, \
+                 rt_version = entities.rt_version + 1 \
+                 WHERE entities.ck_type_id = excluded.ck_type_id"
+            }
+        };
+        let sql = format!(
+            "INSERT INTO entities ({ENTITY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)\
+             {on_conflict} RETURNING rt_version"
+        );
+        for entity in entities {
+            let written = sqlx::query_scalar::<DB, i64>(&sql)
+                .bind(tenant_text(tenant_id))
+                .bind(id_text(&entity.rt_id))
+                .bind(entity.ck_type_id.clone())
+                .bind(entity.rt_well_known_name.clone())
+                .bind(1_i64)
+                .bind(SqlTime::from(entity.rt_creation_date_time))
+                .bind(SqlTime::from(entity.rt_changed_date_time))
+                .bind(entity.rt_state)
+                .bind(Json(entity.attributes.clone()))
+                .fetch_optional(&mut *tx)
+                .await;
+            match written {
+                // Inserted rows start at version 1, updated ones are above it.
+                Ok(Some(1)) => report.entities_inserted += 1,
+                Ok(Some(_)) => report.entities_updated += 1,
+                Ok(None) => {
+                    return Err(StoreError::Duplicate {
+                        what: format!(
+                            "{} of another type than '{}'",
+                            entity_label(tenant_id, entity.rt_id),
+                            entity.ck_type_id
+                        ),
+                    });
+                }
+                Err(err) if error_kind(&err) == Some(ErrorKind::UniqueViolation) => {
+                    return Err(StoreError::Duplicate {
+                        what: entity_label(tenant_id, entity.rt_id),
+                    });
+                }
+                Err(err) => return Err(fail()(err)),
+            }
+        }
+        let sql = format!(
+            "INSERT INTO associations ({ASSOCIATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (tenant_id, origin_rt_id, role_id, target_rt_id) DO NOTHING"
+        );
+        for a in associations {
+            let result = sqlx::query::<DB>(&sql)
+                .bind(tenant_text(tenant_id))
+                .bind(a.role_id.clone())
+                .bind(id_text(&a.origin_rt_id))
+                .bind(a.origin_ck_type_id.clone())
+                .bind(id_text(&a.target_rt_id))
+                .bind(a.target_ck_type_id.clone())
+                .bind(SqlTime::from(a.created_at))
+                .execute(&mut *tx)
+                .await;
+            match result {
+                Ok(done) if DB::rows_affected(&done) > 0 => report.associations_inserted += 1,
+                Ok(_) => report.associations_unchanged += 1,
+                Err(err) if error_kind(&err) == Some(ErrorKind::ForeignKeyViolation) => {
+                    return Err(StoreError::NotFound {
+                        what: format!(
+                            "An end of association '{}' from {} to {} in tenant '{tenant_id}'",
+                            a.role_id, a.origin_rt_id, a.target_rt_id
+                        ),
+                    });
+                }
+                Err(err) => return Err(fail()(err)),
+            }
+        }
+        tx.commit().await.map_err(fail())?;
+        Ok(report)
+    }
+
+    async fn read_tenant_snapshot(
+        &self,
+        tenant_id: &TenantId,
+        sink: &mut dyn SnapshotSink,
+    ) -> Result<SnapshotCounts, StoreError> {
+        let fail = || self.fail(|| format!("read a snapshot of tenant '{tenant_id}'"));
+        let mut tx = self
+            .pool
+            .begin_with(DB::BEGIN_SNAPSHOT)
+            .await
+            .map_err(fail())?;
+        let exists =
+            sqlx::query_scalar::<DB, String>("SELECT tenant_id FROM tenants WHERE tenant_id = $1")
+                .bind(tenant_text(tenant_id))
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(fail())?;
+        if exists.is_none() {
+            return Err(StoreError::tenant_not_found(tenant_id));
+        }
+        let mut counts = SnapshotCounts::default();
+        let sql = format!(
+            "SELECT {CK_MODEL_COLUMNS} FROM ck_models WHERE tenant_id = $1 ORDER BY model_name"
+        );
+        let models = sqlx::query_as::<DB, CkModelRow>(&sql)
+            .bind(tenant_text(tenant_id))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(fail())?
+            .into_iter()
+            .map(StoredCkModel::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        counts.ck_models = models.len() as u64;
+        sink.ck_models(&models)?;
+        // Keyset paging: each page starts after the last key of the one before.
+        let sql = format!(
+            "SELECT {ENTITY_COLUMNS} FROM entities WHERE tenant_id = $1 AND rt_id > $2 \
+             ORDER BY rt_id LIMIT $3"
+        );
+        let mut after = String::new();
+        loop {
+            let page = sqlx::query_as::<DB, EntityRow>(&sql)
+                .bind(tenant_text(tenant_id))
+                .bind(after.clone())
+                .bind(i64::from(SNAPSHOT_PAGE))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(fail())?
+                .into_iter()
+                .map(RtEntity::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            let Some(last) = page.last() else { break };
+            after = id_text(&last.rt_id);
+            counts.entities += page.len() as u64;
+            sink.entities(&page)?;
+        }
+        let sql = format!(
+            "SELECT {ASSOCIATION_COLUMNS} FROM associations WHERE tenant_id = $1 \
+             AND (origin_rt_id, role_id, target_rt_id) > ($2, $3, $4) \
+             ORDER BY origin_rt_id, role_id, target_rt_id LIMIT $5"
+        );
+        let mut after = (String::new(), String::new(), String::new());
+        loop {
+            let page = sqlx::query_as::<DB, AssociationRow>(&sql)
+                .bind(tenant_text(tenant_id))
+                .bind(after.0.clone())
+                .bind(after.1.clone())
+                .bind(after.2.clone())
+                .bind(i64::from(SNAPSHOT_PAGE))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(fail())?
+                .into_iter()
+                .map(Association::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            let Some(last) = page.last() else { break };
+            after = (
+                id_text(&last.origin_rt_id),
+                last.role_id.clone(),
+                id_text(&last.target_rt_id),
+            );
+            counts.associations += page.len() as u64;
+            sink.associations(&page)?;
+        }
+        tx.commit().await.map_err(fail())?;
+        Ok(counts)
+    }
+
+    async fn restore_tenant_snapshot(
+        &self,
+        tenant: &TenantRecord,
+        source: &mut dyn SnapshotSource,
+    ) -> Result<SnapshotCounts, StoreError> {
+        let tenant_id = &tenant.tenant_id;
+        let fail = || self.fail(|| format!("restore tenant '{tenant_id}'"));
+        let mut tx = self
+            .pool
+            .begin_with(DB::BEGIN_WRITE)
+            .await
+            .map_err(fail())?;
+        sqlx::query::<DB>(
+            "INSERT INTO tenants (tenant_id, parent_tenant_id, database_name, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO NOTHING",
+        )
+        .bind(tenant_text(tenant_id))
+        .bind(tenant.parent_tenant_id.as_ref().map(tenant_text))
+        .bind(tenant.database_name.clone())
+        .bind(SqlTime::from(tenant.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(fail())?;
+        for table in ["associations", "entities", "ck_models"] {
+            sqlx::query::<DB>(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+                .bind(tenant_text(tenant_id))
+                .execute(&mut *tx)
+                .await
+                .map_err(fail())?;
+        }
+        let duplicate = |err: sqlx::Error, what: String| {
+            if error_kind(&err) == Some(ErrorKind::UniqueViolation) {
+                StoreError::Duplicate { what }
+            } else if error_kind(&err) == Some(ErrorKind::ForeignKeyViolation) {
+                StoreError::NotFound {
+                    what: format!("An end of {what}"),
+                }
+            } else {
+                self.error(err, || format!("restore tenant '{tenant_id}'"))
+            }
+        };
+        let mut counts = SnapshotCounts::default();
+        while let Some(page) = source.next_ck_models()? {
+            for model in page {
+                sqlx::query::<DB>(
+                    "INSERT INTO ck_models (tenant_id, model_name, model_id, state, \
+                     state_reason, service_managed, document, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(tenant_text(tenant_id))
+                .bind(model.model_name.clone())
+                .bind(model.model_id.to_string())
+                .bind(model.state.as_str().to_owned())
+                .bind(model.state_reason.clone())
+                .bind(model.service_managed)
+                .bind(Json(model.document))
+                .bind(SqlTime::from(model.updated_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(|err| duplicate(err, format!("Model '{}'", model.model_name)))?;
+                counts.ck_models += 1;
+            }
+        }
+        let sql = format!(
+            "INSERT INTO entities ({ENTITY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        );
+        while let Some(page) = source.next_entities()? {
+            for entity in page {
+                sqlx::query::<DB>(&sql)
+                    .bind(tenant_text(tenant_id))
+                    .bind(id_text(&entity.rt_id))
+                    .bind(entity.ck_type_id)
+                    .bind(entity.rt_well_known_name)
+                    .bind(to_i64(entity.rt_version))
+                    .bind(SqlTime::from(entity.rt_creation_date_time))
+                    .bind(SqlTime::from(entity.rt_changed_date_time))
+                    .bind(entity.rt_state)
+                    .bind(Json(entity.attributes))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|err| duplicate(err, entity_label(tenant_id, entity.rt_id)))?;
+                counts.entities += 1;
+            }
+        }
+        let sql = format!(
+            "INSERT INTO associations ({ASSOCIATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        );
+        while let Some(page) = source.next_associations()? {
+            for a in page {
+                sqlx::query::<DB>(&sql)
+                    .bind(tenant_text(tenant_id))
+                    .bind(a.role_id.clone())
+                    .bind(id_text(&a.origin_rt_id))
+                    .bind(a.origin_ck_type_id)
+                    .bind(id_text(&a.target_rt_id))
+                    .bind(a.target_ck_type_id)
+                    .bind(SqlTime::from(a.created_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|err| {
+                        duplicate(
+                            err,
+                            format!(
+                                "association '{}' from {} to {}",
+                                a.role_id, a.origin_rt_id, a.target_rt_id
+                            ),
+                        )
+                    })?;
+                counts.associations += 1;
+            }
+        }
+        tx.commit().await.map_err(fail())?;
+        Ok(counts)
     }
 }

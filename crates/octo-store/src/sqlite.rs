@@ -39,6 +39,9 @@ pub type SqliteStore = SqlStore<Sqlite>;
 impl Dialect for Sqlite {
     const BACKEND: Backend = Backend::Sqlite;
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    // In WAL mode a deferred transaction reads one snapshot from its first
+    // read on.
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN";
     const CLAIM_LOCK: &'static str = "";
     const KEY_LOCK: Option<&'static str> = None;
     const INDEX_EXISTS: &'static str =

@@ -16,6 +16,7 @@ use crate::entity::{RtEntity, WriteOutcome};
 use crate::error::StoreError;
 use crate::job::ImportJob;
 use crate::query::{AggregateRow, AggregationQuery, EntityPage, EntityQuery, PathRef};
+use crate::snapshot::{BatchReport, EntityWriteMode, SnapshotCounts, SnapshotSink, SnapshotSource};
 use crate::stream::StreamStore;
 use crate::tenant::{CleanReport, TenantRecord};
 use crate::transfer::TransferRecord;
@@ -335,4 +336,51 @@ pub trait Store: StreamStore + Send + Sync {
         direction: Direction,
         role_id: &str,
     ) -> Result<u64, StoreError>;
+    // --- Whole-tenant batches and snapshots --------------------------------
+
+    /// Writes `entities` (with `mode` for ids the tenant already has) and
+    /// then `associations` (an existing one is left as it is) in one
+    /// transaction: on any error nothing is written. Entities are written
+    /// as given, except that an updated one keeps its creation time and
+    /// gets its stored version plus one.
+    ///
+    /// # Errors
+    /// [`StoreError::Duplicate`] for an existing entity under
+    /// [`EntityWriteMode::InsertOnly`] or one of another type under
+    /// [`EntityWriteMode::Upsert`]; [`StoreError::NotFound`] for a missing
+    /// tenant or association end.
+    async fn write_runtime_batch(
+        &self,
+        tenant_id: &TenantId,
+        entities: &[RtEntity],
+        associations: &[Association],
+        mode: EntityWriteMode,
+    ) -> Result<BatchReport, StoreError>;
+
+    /// Reads the tenant's models, entities and associations as one
+    /// consistent snapshot (one read transaction; concurrent writes are not
+    /// seen) and hands them to `sink` page by page
+    /// ([`crate::SNAPSHOT_PAGE`] rows), so memory stays flat.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for a missing tenant; the sink's errors.
+    async fn read_tenant_snapshot(
+        &self,
+        tenant_id: &TenantId,
+        sink: &mut dyn SnapshotSink,
+    ) -> Result<SnapshotCounts, StoreError>;
+
+    /// Replaces the tenant's models, entities and associations with what
+    /// `source` yields, in one transaction, creating the tenant as
+    /// `tenant` describes when it does not exist: on any error (also one
+    /// from the source) the tenant is left exactly as it was.
+    ///
+    /// # Errors
+    /// The source's errors; [`StoreError::Duplicate`] for repeated rows,
+    /// [`StoreError::NotFound`] for an association whose end is missing.
+    async fn restore_tenant_snapshot(
+        &self,
+        tenant: &TenantRecord,
+        source: &mut dyn SnapshotSource,
+    ) -> Result<SnapshotCounts, StoreError>;
 }

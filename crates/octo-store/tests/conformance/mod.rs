@@ -7,11 +7,13 @@
 
 mod query;
 mod query_model;
+mod snapshot;
 mod stream;
 mod transfer;
 
 pub use query::*;
 pub use query_model::query_and_aggregate_match_an_in_memory_model;
+pub use snapshot::*;
 pub use stream::*;
 pub use transfer::*;
 
@@ -80,6 +82,8 @@ macro_rules! conformance_suite {
             archive_retention_removes_old_samples_only,
             stream_queries_reject_what_cannot_run,
             stream_queries_match_an_in_memory_model,
+            runtime_batches_are_all_or_nothing,
+            snapshots_are_read_in_pages_and_restored_in_one_transaction,
         );
     };
     (@cases $harness:path; $($case:ident),* $(,)?) => {

@@ -1,6 +1,9 @@
 //! File-transfer tools: `prepare_file_upload` reserves an upload slot that the client fills with
 //! a plain HTTP PUT, `cancel_file_transfer` ends a transfer early. The bytes never pass through
-//! MCP; the import tools (e.g. `import_ck_model`) take the `transferId` afterwards.
+//! MCP; the import tools (e.g. `import_ck_model`) take the `transferId` afterwards. `exchange`
+//! holds the tools that import, export, dump and restore tenant data through transfers.
+
+pub mod exchange;
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
@@ -18,7 +21,12 @@ pub fn register(
 ) -> Result<ToolRegistryBuilder, RegistryError> {
     builder
         .register(PrepareFileUpload(platform.clone()))?
-        .register(CancelFileTransfer(platform.clone()))
+        .register(CancelFileTransfer(platform.clone()))?
+        .register(exchange::ImportRuntimeModel(platform.clone()))?
+        .register(exchange::ExportRuntimeModelByQuery(platform.clone()))?
+        .register(exchange::ExportRuntimeModelByDeepGraph(platform.clone()))?
+        .register(exchange::DumpTenant(platform.clone()))?
+        .register(exchange::RestoreTenant(platform.clone()))
 }
 
 /// A transfer error as a tool failure; the messages already say what to do.
@@ -191,3 +199,6 @@ impl Tool for CancelFileTransfer {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod exchange_tests;

@@ -1,0 +1,590 @@
+//! Runtime-model import and export, tenant dump and restore through the registry, on SQLite and
+//! PostgreSQL (`both_backends!`). Files move as the HTTP transfer would move them: an export's
+//! download file is handed to a fresh upload.
+
+use std::sync::Arc;
+
+use octo_ids::TenantId;
+use octo_store::{Direction, Store};
+use octo_test_support::both_backends;
+use serde_json::{Value, json};
+
+use crate::test_support::{call, error};
+use crate::{Platform, ToolRegistry, test_platform_on};
+
+/// A model written for these tests: stations with pumps below them (System/ParentChild), an
+/// enum, a record and the common value types.
+const MODEL: &str = "modelId: Test.Plant-1.0.0
+dependencies:
+  - System-[2.0,3.0)
+enums:
+  - enumId: PumpStatus
+    values:
+      - key: 0
+        name: Running
+      - key: 1
+        name: Stopped
+records:
+  - recordId: NamePlate
+    attributes:
+      - id: ${this}/Manufacturer
+        name: Manufacturer
+      - id: ${this}/SerialNumber
+        name: SerialNumber
+        isOptional: true
+attributes:
+  - id: Name
+    valueType: String
+  - id: Manufacturer
+    valueType: String
+  - id: SerialNumber
+    valueType: String
+  - id: FlowRate
+    valueType: Double
+  - id: Status
+    valueType: Enum
+    valueCkEnumId: ${this}/PumpStatus
+  - id: Installed
+    valueType: DateTime
+  - id: Plate
+    valueType: Record
+    valueCkRecordId: ${this}/NamePlate
+types:
+  - typeId: Machine
+    isAbstract: true
+    derivedFromCkTypeId: ${System}/Entity
+    attributes:
+      - id: ${this}/Name
+        name: Name
+  - typeId: Station
+    derivedFromCkTypeId: ${this}/Machine
+  - typeId: Pump
+    derivedFromCkTypeId: ${this}/Machine
+    associations:
+      - id: ${System}/ParentChild
+        targetCkTypeId: ${this}/Station
+    attributes:
+      - id: ${this}/FlowRate
+        name: FlowRate
+      - id: ${this}/Status
+        name: Status
+        isOptional: true
+      - id: ${this}/Installed
+        name: Installed
+        isOptional: true
+      - id: ${this}/Plate
+        name: Plate
+        isOptional: true
+";
+
+const STATION: &str = "65f1c0ffee0123456789abc1";
+const PUMP: &str = "65f1c0ffee0123456789abc2";
+
+/// A runtime-model file as OctoMesh writes one: attribute ids, a record in its
+/// `{ckRecordId, attributes}` form, an enum by name, an association by role.
+const RUNTIME_FILE: &str = "$schema: https://schemas.meshmakers.cloud/runtime-model.schema.json
+dependencies:
+  - Test.Plant-[1.0,2.0)
+entities:
+  - rtId: 65f1c0ffee0123456789abc1
+    ckTypeId: Test.Plant/Station
+    rtWellKnownName: north-station
+    attributes:
+      - id: Test.Plant/Name
+        value: North
+  - rtId: 65f1c0ffee0123456789abc2
+    ckTypeId: Test.Plant/Pump
+    rtCreationDateTime: 2026-01-02T03:04:05.123456Z
+    attributes:
+      - id: Test.Plant/Name
+        value: P-1
+      - id: Test.Plant/FlowRate
+        value: 12.5
+      - id: Test.Plant/Status
+        value: Stopped
+      - id: Test.Plant/Installed
+        value: 2025-06-01T08:00:00Z
+      - id: Test.Plant/Plate
+        value:
+          ckRecordId: Test.Plant/NamePlate
+          attributes:
+            - id: Test.Plant/Manufacturer
+              value: ACME
+            - id: Test.Plant/SerialNumber
+              value: SN-7
+    associations:
+      - roleId: System/ParentChild
+        targetRtId: 65f1c0ffee0123456789abc1
+        targetCkTypeId: Test.Plant/Station
+";
+
+async fn setup(store: Arc<dyn Store>) -> (Platform, Arc<ToolRegistry>) {
+    let platform = test_platform_on(store).await;
+    let registry = Arc::new(crate::standard_registry(&platform).expect("registry"));
+    (platform, registry)
+}
+
+/// A tenant with the test model loaded.
+async fn tenant_with_model(platform: &Platform, registry: &Arc<ToolRegistry>, id: &str) {
+    if id != "octosystem" {
+        let created = call(registry, "create_tenant", json!({"childTenantId": id})).await;
+        assert_eq!(created["isSuccess"], json!(true), "{created}");
+    }
+    let tenant: TenantId = id.parse().expect("tenant");
+    let model = octo_ck::source::load_document(MODEL, "plant.yaml").expect("model parses");
+    platform.ck.enqueue(&tenant, model).await.expect("enqueued");
+    while platform.ck.run_next_job("test").await.expect("job") {}
+}
+
+/// An upload holding `body`, completed as the HTTP PUT would complete it.
+async fn upload(registry: &Arc<ToolRegistry>, platform: &Platform, body: &[u8]) -> String {
+    let prepared = call(
+        registry,
+        "prepare_file_upload",
+        json!({"fileName": "upload.bin"}),
+    )
+    .await;
+    let id = prepared["transferId"].as_str().expect("id").to_owned();
+    let path = platform.transfers.config().root.join(&id);
+    tokio::fs::write(&path, body).await.expect("write");
+    assert!(
+        platform
+            .store()
+            .complete_transfer(&id, body.len() as u64, "00", chrono::Utc::now())
+            .await
+            .expect("complete")
+    );
+    id
+}
+
+/// The bytes of a download an export or dump produced.
+async fn download(platform: &Platform, out: &Value) -> Vec<u8> {
+    let id = out["transferId"].as_str().expect("transferId");
+    assert_eq!(
+        out["downloadUrlPath"],
+        json!(format!("/file-transfer/download/{id}"))
+    );
+    let (path, record) = platform
+        .transfers
+        .open_completed(id)
+        .await
+        .expect("download");
+    let bytes = tokio::fs::read(path).await.expect("read");
+    assert_eq!(out["sizeBytes"], json!(bytes.len()));
+    assert_eq!(record.size_bytes, Some(bytes.len() as u64));
+    bytes
+}
+
+async fn import(
+    registry: &Arc<ToolRegistry>,
+    platform: &Platform,
+    tenant: &str,
+    body: &[u8],
+    strategy: &str,
+) -> Value {
+    let id = upload(registry, platform, body).await;
+    call(
+        registry,
+        "import_runtime_model",
+        json!({"transferId": id, "importStrategy": strategy, "tenantId": tenant}),
+    )
+    .await
+}
+
+/// Entities of a tenant without the tenant id, for comparing copies.
+async fn contents(store: &Arc<dyn Store>, tenant: &str) -> (Vec<Value>, Vec<Value>) {
+    let tenant: TenantId = tenant.parse().expect("tenant");
+    let entities = store
+        .list_entities(&tenant, &[], 1000, 0)
+        .await
+        .expect("entities");
+    let mut links = Vec::new();
+    let mut rows = Vec::new();
+    for entity in &entities {
+        let mut row = serde_json::to_value(entity).expect("json");
+        row["tenantId"] = Value::Null;
+        rows.push(row);
+        for link in store
+            .list_associations(&tenant, &entity.rt_id, Direction::Outbound, None)
+            .await
+            .expect("links")
+        {
+            let mut row = serde_json::to_value(&link).expect("json");
+            row["tenantId"] = Value::Null;
+            row["createdAt"] = Value::Null;
+            links.push(row);
+        }
+    }
+    (rows, links)
+}
+
+both_backends!(runtime_model_imports_validates_and_round_trips_through_exports);
+async fn runtime_model_imports_validates_and_round_trips_through_exports(store: Arc<dyn Store>) {
+    let (platform, registry) = setup(Arc::clone(&store)).await;
+    tenant_with_model(&platform, &registry, "octosystem").await;
+
+    let first = import(
+        &registry,
+        &platform,
+        "octosystem",
+        RUNTIME_FILE.as_bytes(),
+        "InsertOnly",
+    )
+    .await;
+    assert_eq!(first["isSuccess"], json!(true), "{first}");
+    assert_eq!(first["entitiesInserted"], json!(2), "{first}");
+    assert_eq!(first["associationsInserted"], json!(1), "{first}");
+    assert_eq!(
+        first["message"],
+        json!(
+            "Runtime model import (InsertOnly) completed: 2 entities inserted, 0 updated, 1 \
+               associations inserted, 0 already present."
+        )
+    );
+    let pump = call(
+        &registry,
+        "get_entity_by_id",
+        json!({"ckTypeId": "Test.Plant/Pump", "rtId": PUMP, "tenantId": "octosystem"}),
+    )
+    .await;
+    assert_eq!(pump["isSuccess"], json!(true), "{pump}");
+    let attributes = &pump["entity"]["attributes"];
+    assert_eq!(
+        attributes["Plate"],
+        json!({"Manufacturer": "ACME", "SerialNumber": "SN-7"}),
+        "{pump}"
+    );
+    assert_eq!(attributes["Status"], json!("Stopped"));
+    assert_eq!(
+        attributes["Installed"],
+        json!("2025-06-01T08:00:00.000000Z")
+    );
+    assert_eq!(
+        pump["entity"]["rtCreationDateTime"],
+        json!("2026-01-02T03:04:05.123456Z")
+    );
+
+    // Again with InsertOnly: refused, nothing changed.
+    let again = import(
+        &registry,
+        &platform,
+        "octosystem",
+        RUNTIME_FILE.as_bytes(),
+        "InsertOnly",
+    )
+    .await;
+    assert_eq!(again["isSuccess"], json!(false), "{again}");
+    assert!(
+        error(&again).contains(&format!(
+            "entities[0] (rtId '{STATION}'): tenant 'octosystem' already has this entity; import \
+             with importStrategy Upsert to overwrite it."
+        )),
+        "{again}"
+    );
+    // With Upsert: both updated, the association already there.
+    let upsert = import(
+        &registry,
+        &platform,
+        "octosystem",
+        RUNTIME_FILE.as_bytes(),
+        "Upsert",
+    )
+    .await;
+    assert_eq!(upsert["isSuccess"], json!(true), "{upsert}");
+    assert_eq!(upsert["entitiesUpdated"], json!(2), "{upsert}");
+    assert_eq!(upsert["associationsUnchanged"], json!(1), "{upsert}");
+
+    // A file with problems: every one reported by index, rtId and attribute; nothing written.
+    let bad = json!({
+        "dependencies": ["Test.Plant-[1.0,2.0)"],
+        "entities": [
+            {"rtId": "65f1c0ffee0123456789abd1", "ckTypeId": "Test.Plant/Station",
+             "attributes": [{"id": "Test.Plant/Name", "value": "fine"}]},
+            {"rtId": "65f1c0ffee0123456789abd2", "ckTypeId": "Test.Plant/Pump",
+             "attributes": [{"id": "Test.Plant/Name", "value": "P-2"},
+                            {"id": "Test.Plant/FlowRate", "value": "fast"}]},
+            {"rtId": "65f1c0ffee0123456789abd3", "ckTypeId": "Test.Plant/Pump",
+             "attributes": [{"id": "Test.Plant/Name", "value": "P-3"},
+                            {"id": "Test.Plant/FlowRate", "value": 1},
+                            {"id": "Test.Plant/Colour", "value": "red"}]},
+            {"rtId": "65f1c0ffee0123456789abd4", "ckTypeId": "Test.Plant/Nope"},
+            {"rtId": "65f1c0ffee0123456789abd5", "ckTypeId": "Test.Plant/Pump",
+             "attributes": [{"id": "Test.Plant/Name", "value": "P-5"},
+                            {"id": "Test.Plant/FlowRate", "value": 2}],
+             "associations": [{"roleId": "System/ParentChild",
+                               "targetRtId": "65f1c0ffee0123456789abff",
+                               "targetCkTypeId": "Test.Plant/Station"}]}
+        ]
+    });
+    let refused = import(
+        &registry,
+        &platform,
+        "octosystem",
+        bad.to_string().as_bytes(),
+        "InsertOnly",
+    )
+    .await;
+    assert_eq!(refused["isSuccess"], json!(false), "{refused}");
+    let message = error(&refused);
+    assert!(
+        message
+            .starts_with("The runtime model was not imported (nothing was written): 4 problem(s):"),
+        "{message}"
+    );
+    assert!(message.contains("\nentities[1] (rtId '65f1c0ffee0123456789abd2'): Attribute 'FlowRate' expects a Double value (a number); got \"fast\".\n"), "{message}");
+    assert!(
+        message.contains(
+            "entities[2] (rtId '65f1c0ffee0123456789abd3'): attributes[2] 'Test.Plant/Colour'"
+        ),
+        "{message}"
+    );
+    assert!(
+        message
+            .contains("entities[3] (rtId '65f1c0ffee0123456789abd4'): ckTypeId 'Test.Plant/Nope'"),
+        "{message}"
+    );
+    assert!(message.contains("entities[4] (rtId '65f1c0ffee0123456789abd5') associations[0] ('System/ParentChild' → '65f1c0ffee0123456789abff'): the target is neither in the file nor in tenant 'octosystem'."), "{message}");
+    let tenant: TenantId = "octosystem".parse().expect("tenant");
+    assert_eq!(store.count_entities(&tenant, &[]).await.expect("count"), 2);
+
+    let unknown = call(
+        &registry,
+        "import_runtime_model",
+        json!({"transferId": "0123456789abcdef0123456789abcdef", "tenantId": "octosystem"}),
+    )
+    .await;
+    assert!(
+        error(&unknown)
+            .starts_with("Upload '0123456789abcdef0123456789abcdef' not found or expired."),
+        "{unknown}"
+    );
+
+    // Export by query (the abstract base type takes in both) as JSON, import into a fresh
+    // tenant: the same entities and association.
+    let exported = call(
+        &registry,
+        "export_runtime_model_by_query",
+        json!({"ckTypeId": "Test.Plant/Machine", "fileName": "plant.json", "tenantId": "octosystem"}),
+    )
+    .await;
+    assert_eq!(exported["isSuccess"], json!(true), "{exported}");
+    assert_eq!(exported["entityCount"], json!(2), "{exported}");
+    assert_eq!(exported["associationCount"], json!(1), "{exported}");
+    assert_eq!(exported["fileName"], json!("plant.json"));
+    let file = download(&platform, &exported).await;
+    let parsed: Value = serde_json::from_slice(&file).expect("the export is JSON");
+    assert_eq!(
+        parsed["dependencies"],
+        json!(["Test.Plant-[1.0.0,2.0.0)"]),
+        "{parsed}"
+    );
+    tenant_with_model(&platform, &registry, "plantcopy").await;
+    let copied = import(&registry, &platform, "plantcopy", &file, "InsertOnly").await;
+    assert_eq!(copied["isSuccess"], json!(true), "{copied}");
+    let (source_rows, source_links) = contents(&store, "octosystem").await;
+    let (copy_rows, copy_links) = contents(&store, "plantcopy").await;
+    // Versions differ (the source was upserted once); everything else is equal.
+    let strip = |rows: Vec<Value>| -> Vec<Value> {
+        rows.into_iter()
+            .map(|mut row| {
+                row["rtVersion"] = Value::Null;
+                row
+            })
+            .collect()
+    };
+    assert_eq!(strip(copy_rows), strip(source_rows));
+    assert_eq!(copy_links, source_links);
+
+    // A filter narrows the export; a zip (the default name) holds the document.
+    let filtered = call(
+        &registry,
+        "export_runtime_model_by_query",
+        json!({"ckTypeId": "Test.Plant/Machine", "tenantId": "octosystem",
+               "filters": {"fields": [{"attributePath": "Name", "operator": "Equals", "value": "North"}]}}),
+    )
+    .await;
+    assert_eq!(filtered["entityCount"], json!(1), "{filtered}");
+    assert_eq!(filtered["associationCount"], json!(0), "{filtered}");
+    assert_eq!(filtered["fileName"], json!("export.zip"));
+    let zip = download(&platform, &filtered).await;
+    let model = octo_exchange::runtime_model::read_bytes(&zip).expect("zip reads");
+    assert_eq!(model.entities.len(), 1);
+    assert_eq!(model.entities[0].rt_id, STATION);
+
+    // Deep graph from the station takes in its pump; YAML this time, into another tenant.
+    let graph = call(
+        &registry,
+        "export_runtime_model_by_deep_graph",
+        json!({"originRtIds": [STATION], "originCkTypeId": "Test.Plant/Station",
+               "fileName": "north.yaml", "tenantId": "octosystem"}),
+    )
+    .await;
+    assert_eq!(graph["isSuccess"], json!(true), "{graph}");
+    assert_eq!(graph["entityCount"], json!(2), "{graph}");
+    assert!(
+        graph["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Runtime export by deep graph (1 root(s)) ready."),
+        "{graph}"
+    );
+    let yaml = download(&platform, &graph).await;
+    assert!(String::from_utf8_lossy(&yaml).contains("ckRecordId: Test.Plant/NamePlate"));
+    tenant_with_model(&platform, &registry, "graphcopy").await;
+    let copied = import(&registry, &platform, "graphcopy", &yaml, "InsertOnly").await;
+    assert_eq!(copied["isSuccess"], json!(true), "{copied}");
+    let (graph_rows, graph_links) = contents(&store, "graphcopy").await;
+    let (source_rows, source_links) = contents(&store, "octosystem").await;
+    assert_eq!(strip(graph_rows), strip(source_rows));
+    assert_eq!(graph_links, source_links);
+
+    let wrong_root = call(
+        &registry,
+        "export_runtime_model_by_deep_graph",
+        json!({"originRtIds": [PUMP], "originCkTypeId": "Test.Plant/Station", "tenantId": "octosystem"}),
+    )
+    .await;
+    assert_eq!(
+        error(&wrong_root),
+        format!("Entity with ID '{PUMP}' not found in type 'Test.Plant/Station'")
+    );
+}
+
+both_backends!(dump_restores_into_a_fresh_tenant_and_a_corrupt_dump_changes_nothing);
+async fn dump_restores_into_a_fresh_tenant_and_a_corrupt_dump_changes_nothing(
+    store: Arc<dyn Store>,
+) {
+    let (platform, registry) = setup(Arc::clone(&store)).await;
+    tenant_with_model(&platform, &registry, "plantsource").await;
+    let imported = import(
+        &registry,
+        &platform,
+        "plantsource",
+        RUNTIME_FILE.as_bytes(),
+        "InsertOnly",
+    )
+    .await;
+    assert_eq!(imported["isSuccess"], json!(true), "{imported}");
+
+    let dumped = call(
+        &registry,
+        "dump_tenant",
+        json!({"targetTenantId": "plantsource"}),
+    )
+    .await;
+    assert_eq!(dumped["isSuccess"], json!(true), "{dumped}");
+    assert_eq!(dumped["fileName"], json!("plantsource-dump.tar.gz"));
+    let archive = download(&platform, &dumped).await;
+    assert_eq!(
+        dumped["message"],
+        json!(format!(
+            "Dump of tenant 'plantsource' ready ({} bytes). GET '{}' to fetch.",
+            crate::transfers::exchange::thousands(archive.len() as u64),
+            dumped["downloadUrlPath"].as_str().unwrap_or_default()
+        ))
+    );
+
+    let id = upload(&registry, &platform, &archive).await;
+    let unconfirmed = call(
+        &registry,
+        "restore_tenant",
+        json!({"transferId": id, "targetTenantId": "plantrestored"}),
+    )
+    .await;
+    assert!(
+        error(&unconfirmed)
+            .starts_with("Refusing to restore tenant 'plantrestored' without confirm=true."),
+        "{unconfirmed}"
+    );
+    let restored = call(
+        &registry,
+        "restore_tenant",
+        json!({"transferId": id, "targetTenantId": "plantrestored", "confirm": true}),
+    )
+    .await;
+    assert_eq!(restored["isSuccess"], json!(true), "{restored}");
+    assert_eq!(restored["entities"], json!(2), "{restored}");
+    assert_eq!(restored["associations"], json!(1), "{restored}");
+    assert_eq!(restored["sourceTenantId"], json!("plantsource"));
+    assert_eq!(
+        contents(&store, "plantrestored").await,
+        contents(&store, "plantsource").await
+    );
+    let source: TenantId = "plantsource".parse().expect("tenant");
+    let copy: TenantId = "plantrestored".parse().expect("tenant");
+    let models = |list: Vec<octo_store::StoredCkModel>| -> Vec<Value> {
+        list.into_iter()
+            .map(|m| {
+                json!([
+                    m.model_name,
+                    m.model_id.to_string(),
+                    m.state.as_str(),
+                    m.service_managed,
+                    m.document,
+                    m.updated_at
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(
+        models(store.list_ck_models(&copy).await.expect("models")),
+        models(store.list_ck_models(&source).await.expect("models"))
+    );
+    // The restored tenant works: its library loads and its entities are found by type.
+    let found = call(
+        &registry,
+        "query_entities",
+        json!({"ckTypeId": "Test.Plant/Pump", "tenantId": "plantrestored"}),
+    )
+    .await;
+    assert_eq!(found["totalCount"], json!(1), "{found}");
+
+    // A truncated archive is refused; the restored tenant is unchanged.
+    let before = contents(&store, "plantrestored").await;
+    let truncated = upload(&registry, &platform, &archive[..archive.len() / 2]).await;
+    let refused = call(
+        &registry,
+        "restore_tenant",
+        json!({"transferId": truncated, "targetTenantId": "plantrestored", "confirm": true}),
+    )
+    .await;
+    assert_eq!(refused["isSuccess"], json!(false), "{refused}");
+    assert!(
+        error(&refused).starts_with("The tenant dump was refused (nothing was changed):"),
+        "{refused}"
+    );
+    assert_eq!(contents(&store, "plantrestored").await, before);
+
+    // Not a dump at all.
+    let garbage = upload(&registry, &platform, b"hello").await;
+    let refused = call(
+        &registry,
+        "restore_tenant",
+        json!({"transferId": garbage, "targetTenantId": "plantrestored", "confirm": true}),
+    )
+    .await;
+    assert!(
+        error(&refused).starts_with("The tenant dump was refused (nothing was changed):"),
+        "{refused}"
+    );
+    assert_eq!(contents(&store, "plantrestored").await, before);
+
+    let system = call(
+        &registry,
+        "restore_tenant",
+        json!({"transferId": garbage, "targetTenantId": "octosystem", "confirm": true}),
+    )
+    .await;
+    assert!(error(&system).contains("is the system tenant"), "{system}");
+    let missing = call(
+        &registry,
+        "dump_tenant",
+        json!({"targetTenantId": "nosuchtenant"}),
+    )
+    .await;
+    assert_eq!(
+        error(&missing),
+        "Tenant 'nosuchtenant' does not exist.",
+        "{missing}"
+    );
+}
