@@ -30,7 +30,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `binary --listen 127.0.0.1:<free port> --data-dir <data_dir> --conformance-fixtures`
+    /// Starts `binary --listen 127.0.0.1:<free port> --data-dir <data_dir> --conformance-fixtures
+    /// --auth-mode disabled`
     /// with stdout and stderr written to `log_path`, and waits until it is ready.
     pub fn start(binary: &Path, data_dir: &Path, log_path: &Path) -> Result<Self> {
         // A fresh data directory each run, so no state leaks from an earlier run.
@@ -45,7 +46,14 @@ impl Server {
         Self::start_plain(
             binary,
             &cwd,
-            &["--data-dir", &data_dir, "--conformance-fixtures"],
+            // The external clients test the protocol, not logins (allowed on loopback).
+            &[
+                "--data-dir",
+                &data_dir,
+                "--conformance-fixtures",
+                "--auth-mode",
+                "disabled",
+            ],
             log_path,
         )
     }

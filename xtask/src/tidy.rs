@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("octo-ck-service", 3),
     ("octo-auth", 3),
     ("octo-transfer", 3),
+    ("octo-dev-idp", 4),
     ("octo-entities", 4),
     ("octo-streamdata", 4),
     ("octo-exchange", 5),

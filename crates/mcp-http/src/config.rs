@@ -17,6 +17,15 @@
 //! | `--max-transfer-bytes` | `OCTO_MAX_TRANSFER_BYTES` | `max_transfer_bytes` | 5 GiB |
 //! | `--metrics-listen` | `OCTO_METRICS_LISTEN` | `metrics_listen` | none: `/metrics` on `--listen` |
 //! | `--ck-catalog` | `OCTO_CK_CATALOGS` | `ck_catalogs` | none; `name=folder`, repeatable |
+//! | `--auth-mode` | `OCTO_AUTH_MODE` | `auth_mode` | `device-flow` (`bearer-required`, `disabled`) |
+//! | `--oidc-issuer` | `OCTO_OIDC_ISSUER` | `oidc_issuer` | none: the built-in provider at `/dev-idp` |
+//! | `--oidc-client-id` | `OCTO_OIDC_CLIENT_ID` | `oidc_client_id` | `octo-mcpServices-device` |
+//! | `--oidc-client-secret` | `OCTO_OIDC_CLIENT_SECRET` | `oidc_client_secret` | none (public client) |
+//! | `--oidc-audience` | `OCTO_OIDC_AUDIENCE` | `oidc_audience` | none (`octo-mcp` with the built-in provider) |
+//! | `--oidc-scopes` | `OCTO_OIDC_SCOPES` | `oidc_scopes` | `openid,profile,email,role,octo_api,offline_access` |
+//! | `--auth-key` | `OCTO_AUTH_KEY` | `auth_key` | the key file `<data-dir>/auth.key`, created on first start |
+//! | `--public-url` | `OCTO_PUBLIC_URL` | `public_url` | `http://<listen>` |
+//! | `--dev-idp-password` | `OCTO_DEV_IDP_PASSWORD` | `dev_idp_password` | random, printed at start-up |
 //! | `--conformance-fixtures` | — | — | off (tests only) |
 //!
 //! Log verbosity follows `RUST_LOG` (default `info`). `docs/configuration.md` repeats this table.
@@ -81,12 +90,85 @@ pub struct Cli {
     /// comma-separated in the environment.
     #[arg(long = "ck-catalog", env = "OCTO_CK_CATALOGS", value_delimiter = ',')]
     pub ck_catalogs: Option<Vec<String>>,
+    /// How MCP requests are authenticated: `device-flow` (tools other than the catalogue and
+    /// the login tools need a login: device flow per session or a bearer token),
+    /// `bearer-required` (every MCP request needs a valid bearer token, else 401), or `disabled`
+    /// (no authentication; only when listening on loopback).
+    #[arg(long, env = "OCTO_AUTH_MODE", value_enum)]
+    pub auth_mode: Option<AuthMode>,
+    /// The OpenID Connect issuer URL (discovery at `<issuer>/.well-known/openid-configuration`).
+    /// Without one, the built-in development provider at `/dev-idp` is the issuer.
+    #[arg(long, env = "OCTO_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// The OAuth client the device flow runs as.
+    #[arg(long, env = "OCTO_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// The client's secret, only for providers that require a confidential client.
+    #[arg(long, env = "OCTO_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// The `aud` every access token must carry (not checked when unset).
+    #[arg(long, env = "OCTO_OIDC_AUDIENCE")]
+    pub oidc_audience: Option<String>,
+    /// Scopes requested at login, comma-separated.
+    #[arg(long, env = "OCTO_OIDC_SCOPES", value_delimiter = ',')]
+    pub oidc_scopes: Option<Vec<String>>,
+    /// Base64 of 32 bytes: the key that seals tokens in the store. Replicas must share it.
+    /// Default: the key file `<data-dir>/auth.key`, created on first start.
+    #[arg(long, env = "OCTO_AUTH_KEY", hide_env_values = true)]
+    pub auth_key: Option<String>,
+    /// The URL clients reach this server at (behind a proxy), e.g. `https://octo.example.com`;
+    /// names the built-in provider and the protected-resource metadata.
+    #[arg(long, env = "OCTO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The password of the built-in provider's user `admin` (random and printed when unset).
+    #[arg(long, env = "OCTO_DEV_IDP_PASSWORD", hide_env_values = true)]
+    pub dev_idp_password: Option<String>,
     /// Serve the MCP conformance suite's fixture tools, resources and prompts (tests only).
     #[arg(long)]
     pub conformance_fixtures: bool,
     /// An operator command to run on the store instead of serving (see `mcp-http help`).
     #[command(subcommand)]
     pub command: Option<crate::operator::Command>,
+}
+
+/// How MCP requests are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMode {
+    /// Tools other than the catalogue and the login tools need a login: the session's device
+    /// flow or a bearer token.
+    #[default]
+    DeviceFlow,
+    /// Every MCP request needs a valid bearer token (401 otherwise).
+    BearerRequired,
+    /// No authentication at all; only on a loopback address.
+    Disabled,
+}
+
+impl AuthMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DeviceFlow => "device-flow",
+            Self::BearerRequired => "bearer-required",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// Authentication settings after merging.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub mode: AuthMode,
+    /// `None`: the built-in development provider is mounted at `/dev-idp` and is the issuer.
+    pub issuer: Option<String>,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub audience: Option<String>,
+    pub scopes: Vec<String>,
+    /// Base64 key; `None` uses the key file in the data folder.
+    pub key: Option<String>,
+    pub public_url: Option<String>,
+    pub dev_idp_password: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Default)]
@@ -114,6 +196,15 @@ pub struct FileConfig {
     pub max_transfer_bytes: Option<u64>,
     pub metrics_listen: Option<SocketAddr>,
     pub ck_catalogs: Option<Vec<String>>,
+    pub auth_mode: Option<AuthMode>,
+    pub oidc_issuer: Option<String>,
+    pub oidc_client_id: Option<String>,
+    pub oidc_client_secret: Option<String>,
+    pub oidc_audience: Option<String>,
+    pub oidc_scopes: Option<Vec<String>>,
+    pub auth_key: Option<String>,
+    pub public_url: Option<String>,
+    pub dev_idp_password: Option<String>,
 }
 
 /// Settings after merging flags, environment, file and defaults.
@@ -132,6 +223,7 @@ pub struct Settings {
     pub max_transfer_bytes: u64,
     /// A separate address for `/metrics`; `None` serves it on `listen`.
     pub metrics_listen: Option<SocketAddr>,
+    pub auth: AuthSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +243,14 @@ pub enum ConfigError {
     Zero(&'static str),
     #[error("CK catalog '{0}' must be written name=folder, e.g. models=/srv/ck-models")]
     Catalog(String),
+    #[error(
+        "--auth-mode disabled is only allowed when listening on a loopback address (127.0.0.1, \
+         ::1), not on {0}: anyone who reaches the server could use every tool. Use device-flow \
+         or bearer-required, or listen on 127.0.0.1."
+    )]
+    AuthDisabledOffLoopback(SocketAddr),
+    #[error("{0} must be an http:// or https:// URL, not '{1}'")]
+    Url(&'static str, String),
 }
 
 /// `--version`: the crate version and the git commit it was built from (see `build.rs`).
@@ -230,6 +330,40 @@ impl Settings {
                 _ => Err(ConfigError::Catalog(entry)),
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let mode = cli.auth_mode.or(file.auth_mode).unwrap_or_default();
+        if mode == AuthMode::Disabled && !listen.ip().is_loopback() {
+            return Err(ConfigError::AuthDisabledOffLoopback(listen));
+        }
+        let url = |name: &'static str,
+                   value: Option<String>|
+         -> Result<Option<String>, ConfigError> {
+            match value {
+                Some(value) if value.starts_with("http://") || value.starts_with("https://") => {
+                    Ok(Some(value.trim_end_matches('/').to_owned()))
+                }
+                Some(value) => Err(ConfigError::Url(name, value)),
+                None => Ok(None),
+            }
+        };
+        let auth = AuthSettings {
+            mode,
+            issuer: url("--oidc-issuer", cli.oidc_issuer.or(file.oidc_issuer))?,
+            client_id: cli
+                .oidc_client_id
+                .or(file.oidc_client_id)
+                .unwrap_or_else(|| "octo-mcpServices-device".to_owned()),
+            client_secret: cli.oidc_client_secret.or(file.oidc_client_secret),
+            audience: cli.oidc_audience.or(file.oidc_audience),
+            scopes: cli.oidc_scopes.or(file.oidc_scopes).unwrap_or_else(|| {
+                octo_auth::DEFAULT_SCOPES
+                    .iter()
+                    .map(|scope| (*scope).to_owned())
+                    .collect()
+            }),
+            key: cli.auth_key.or(file.auth_key),
+            public_url: url("--public-url", cli.public_url.or(file.public_url))?,
+            dev_idp_password: cli.dev_idp_password.or(file.dev_idp_password),
+        };
         let mcp = McpConfig {
             allowed_hosts: cli
                 .allowed_hosts
@@ -255,6 +389,7 @@ impl Settings {
             transfer_lifetime,
             max_transfer_bytes,
             metrics_listen: cli.metrics_listen.or(file.metrics_listen),
+            auth,
         })
     }
 }
@@ -383,6 +518,45 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn auth_defaults_to_the_device_flow_on_the_built_in_provider() {
+        let settings = Settings::resolve(cli(&[])).expect("defaults are valid");
+        assert_eq!(settings.auth.mode, AuthMode::DeviceFlow);
+        assert_eq!(settings.auth.issuer, None);
+        assert_eq!(settings.auth.client_id, "octo-mcpServices-device");
+        assert!(settings.auth.scopes.iter().any(|s| s == "offline_access"));
+    }
+
+    #[test]
+    fn auth_can_be_disabled_only_on_loopback() {
+        let settings = Settings::resolve(cli(&["--auth-mode", "disabled"])).expect("loopback");
+        assert_eq!(settings.auth.mode, AuthMode::Disabled);
+        let error = Settings::resolve(cli(&[
+            "--auth-mode",
+            "disabled",
+            "--listen",
+            "0.0.0.0:8080",
+        ]))
+        .expect_err("refused off loopback");
+        assert!(error.to_string().contains("loopback"), "{error}");
+        let settings = Settings::resolve(cli(&[
+            "--auth-mode",
+            "bearer-required",
+            "--listen",
+            "0.0.0.0:8080",
+            "--oidc-issuer",
+            "https://login.example.com/realms/octo/",
+        ]))
+        .expect("bearer mode anywhere");
+        assert_eq!(
+            settings.auth.issuer.as_deref(),
+            Some("https://login.example.com/realms/octo")
+        );
+        let error =
+            Settings::resolve(cli(&["--oidc-issuer", "login.example.com"])).expect_err("not a URL");
+        assert!(error.to_string().contains("https://"), "{error}");
     }
 
     #[test]

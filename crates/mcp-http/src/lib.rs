@@ -4,6 +4,7 @@
 //! port; `main.rs` only parses flags, sets up logging and calls [`Server`].
 //!
 //! Modules:
+//! - [`auth`]: the identity provider, protected-resource metadata and the bearer check.
 //! - [`config`]: flags, environment and the TOML file, merged into [`Settings`].
 //! - [`routes`]: the path router.
 //! - [`health`]: the probes' state.
@@ -11,6 +12,7 @@
 //! - [`server`]: the accept loop and graceful shutdown.
 //! - [`operator`]: the operator subcommands (dump, restore, model imports, tenants) on the store.
 
+pub mod auth;
 pub mod config;
 pub mod health;
 pub mod metrics;
@@ -18,5 +20,5 @@ pub mod operator;
 pub mod routes;
 pub mod server;
 
-pub use config::{Cli, LogFormat, Settings};
+pub use config::{AuthMode, Cli, LogFormat, Settings};
 pub use server::{Server, StartupError, shutdown_signal};

@@ -49,6 +49,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(password) = server.dev_idp_password() {
+        // On the terminal, not only in the log: the quick start needs it to sign in.
+        println!(
+            "\nBuilt-in identity provider (development only): sign in as 'admin' with password \
+             '{password}'.\nSet --dev-idp-password to choose it, or --oidc-issuer for a real \
+             provider.\n"
+        );
+    }
     tokio::spawn(async move {
         shutdown_signal().await;
         shutdown.cancel();

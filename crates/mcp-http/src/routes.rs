@@ -7,7 +7,13 @@
 //! - `PUT /file-transfer/upload/{id}`, `GET|HEAD /file-transfer/download/{id}`: file transfers.
 //!   Not behind the MCP Origin/Host check (plain HTTP clients such as curl use them) nor auth:
 //!   the unguessable 128-bit id is the capability, as in the reference server.
+//! - `/.well-known/oauth-protected-resource[/mcp|/{tenantId}/mcp]`: RFC 9728 metadata naming the
+//!   identity provider (404 when authentication is disabled).
+//! - `/dev-idp/...`: the built-in development identity provider, when it is the issuer.
 //! - anything else, the bare host included: 404 with a body naming the right paths.
+//!
+//! In `bearer-required` mode an MCP request without a valid bearer token gets 401 with
+//! `WWW-Authenticate: Bearer resource_metadata="…"` before it reaches the MCP endpoint.
 
 use std::sync::Arc;
 
@@ -31,6 +37,9 @@ pub struct App {
     pub data_dir: std::path::PathBuf,
     /// Whether `/metrics` is served on this listener (false when it has its own address).
     pub metrics_here: bool,
+    pub auth: crate::auth::Auth,
+    /// MCP sessions kept in the store.
+    pub sessions: Arc<octo_mcp::StoreSessions>,
 }
 
 const NOT_FOUND_HINT: &str = "Not found. The MCP endpoint is /mcp (tenantless; pass tenantId to \
@@ -57,6 +66,7 @@ where
             let id = (*id).to_owned();
             app.platform.transfers.handle_download(&id, request).await
         }
+        ["dev-idp", ..] if app.auth.dev_idp.is_some() => dev_idp(&app, request).await,
         _ => route_mcp(app, request, &segments)
             .await
             .map(|body| body.map_err(|never| match never {}).boxed()),
@@ -69,11 +79,36 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     match segments {
-        ["mcp"] => app.endpoint.handle(request, None).await,
+        ["mcp"] => {
+            if let Some(refused) = app.auth.require_bearer(request.headers(), "/mcp").await {
+                return refused;
+            }
+            app.endpoint.handle(request, None).await
+        }
         [tenant, "mcp"] if !tenant.is_empty() => match tenant.parse::<TenantId>() {
-            Ok(tenant) => app.endpoint.handle(request, Some(tenant.to_string())).await,
+            Ok(tenant) => {
+                let path = format!("/{tenant}/mcp");
+                if let Some(refused) = app.auth.require_bearer(request.headers(), &path).await {
+                    return refused;
+                }
+                app.endpoint.handle(request, Some(tenant.to_string())).await
+            }
             Err(error) => text(StatusCode::NOT_FOUND, format!("{error}\n{NOT_FOUND_HINT}")),
         },
+        [".well-known", "oauth-protected-resource", rest @ ..] => {
+            let resource = if rest.is_empty() {
+                "/mcp".to_owned()
+            } else {
+                format!("/{}", rest.join("/"))
+            };
+            match app.auth.resource_metadata(request.headers(), &resource) {
+                Some(metadata) => probe(&request, metadata, StatusCode::OK),
+                None => text(
+                    StatusCode::NOT_FOUND,
+                    "Authentication is disabled on this server.\n".to_owned(),
+                ),
+            }
+        }
         ["health"] => probe(&request, health_document(&app).await, StatusCode::OK),
         ["health", "ready"] => {
             if app.health.is_ready() {
@@ -109,6 +144,34 @@ pub async fn metrics_page(app: &App) -> Response<Body> {
                 .to_owned(),
         ),
     }
+}
+
+/// Hands a request to the built-in identity provider (its bodies are small forms).
+async fn dev_idp<B>(app: &App, request: Request<B>) -> Response<RouteBody>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let Some(idp) = &app.auth.dev_idp else {
+        return text(StatusCode::NOT_FOUND, NOT_FOUND_HINT.to_owned())
+            .map(|body| body.map_err(|never| match never {}).boxed());
+    };
+    let (parts, body) = request.into_parts();
+    let bytes = match http_body_util::Limited::new(body, octo_dev_idp::MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request body too large.\n".to_owned(),
+            )
+            .map(|body| body.map_err(|never| match never {}).boxed());
+        }
+    };
+    let response = idp.handle(Request::from_parts(parts, bytes));
+    response.map(|bytes| Full::new(bytes).map_err(|never| match never {}).boxed())
 }
 
 async fn health_document(app: &App) -> Value {
@@ -178,7 +241,19 @@ mod tests {
         crate::metrics::handle();
         let platform = octo_tools::test_platform().await;
         let registry = Arc::new(octo_tools::standard_registry(&platform).expect("registry"));
+        let sessions = Arc::new(octo_mcp::StoreSessions::new(
+            Arc::clone(platform.store()),
+            std::time::Duration::from_secs(60),
+        ));
         Arc::new(App {
+            auth: crate::auth::Auth {
+                mode: crate::AuthMode::Disabled,
+                service: None,
+                dev_idp: None,
+                generated_password: None,
+                public_url: None,
+            },
+            sessions,
             platform,
             endpoint: McpEndpoint::new(
                 Arc::clone(&registry),

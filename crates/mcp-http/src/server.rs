@@ -15,7 +15,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::config::Settings;
+use crate::auth::Auth;
+use crate::config::{AuthMode, Settings};
 use crate::health::Health;
 use crate::routes::{App, route};
 
@@ -43,12 +44,22 @@ pub enum StartupError {
     Store(#[from] octo_store::StoreError),
     #[error("cannot prepare the platform: {0}")]
     Platform(#[from] octo_tools::PlatformError),
+    #[error("cannot set up authentication: {0}")]
+    Auth(#[from] crate::auth::AuthSetupError),
 }
 
 /// Opens the configured store and wires the platform on it (catalogs, transfer folder and
 /// limits), as the server and the operator commands both need it.
 pub async fn start_platform(settings: &Settings) -> Result<octo_tools::Platform, StartupError> {
     let store = octo_store::open(&settings.database_url).await?;
+    start_platform_on(settings, store).await
+}
+
+/// [`start_platform`] on a store that is already open (the server shares it with auth).
+pub async fn start_platform_on(
+    settings: &Settings,
+    store: Arc<dyn octo_store::Store>,
+) -> Result<octo_tools::Platform, StartupError> {
     let catalogs: Vec<Arc<dyn octo_ck::catalog::CkCatalog>> = settings
         .ck_catalogs
         .iter()
@@ -86,10 +97,7 @@ impl Server {
             path: settings.data_dir.clone(),
             source,
         })?;
-        let platform = start_platform(settings).await?;
-        let registry = Arc::new(octo_tools::standard_registry(&platform)?);
-        let endpoint =
-            McpEndpoint::new(Arc::clone(&registry), &settings.mcp, shutdown.child_token());
+        let store = octo_store::open(&settings.database_url).await?;
         let listener =
             TcpListener::bind(settings.listen)
                 .await
@@ -107,6 +115,26 @@ impl Server {
         };
         // Install the recorder before the first request so no sample is lost.
         crate::metrics::handle();
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+        let auth = Auth::setup(&settings.auth, Arc::clone(&store), &settings.data_dir, addr)?;
+        let sessions = Arc::new(octo_mcp::StoreSessions::new(
+            Arc::clone(&store),
+            settings.mcp.session_idle_timeout,
+        ));
+        let mut platform = start_platform_on(settings, store).await?;
+        if let Some(service) = &auth.service {
+            platform = platform.with_auth(Arc::clone(service));
+        }
+        let registry = Arc::new(octo_tools::standard_registry(&platform)?);
+        let endpoint = McpEndpoint::with_sessions(
+            Arc::clone(&registry),
+            &settings.mcp,
+            shutdown.child_token(),
+            Arc::clone(&sessions),
+        );
         let app = Arc::new(App {
             endpoint,
             registry,
@@ -114,6 +142,8 @@ impl Server {
             health: Health::new(),
             data_dir: settings.data_dir.clone(),
             metrics_here: metrics_listener.is_none(),
+            auth,
+            sessions,
         });
         Ok(Self {
             listener,
@@ -121,6 +151,17 @@ impl Server {
             app,
             shutdown,
         })
+    }
+
+    /// The password generated for the built-in provider's user `admin`, when it is the issuer
+    /// and no password was configured (the binary prints it).
+    pub fn dev_idp_password(&self) -> Option<&str> {
+        self.app.auth.generated_password.as_deref()
+    }
+
+    /// The built-in provider, when it is the issuer.
+    pub fn dev_idp(&self) -> Option<&octo_dev_idp::DevIdp> {
+        self.app.auth.dev_idp.as_ref()
     }
 
     /// The bound address (useful with port 0).
@@ -149,6 +190,30 @@ impl Server {
         let worker_id = format!("mcp-http-{host}-{}", std::process::id());
         app.platform
             .spawn_background_tasks(worker_id, shutdown.child_token());
+        tokio::spawn(purge_idle_sessions(
+            Arc::clone(&app.sessions),
+            shutdown.child_token(),
+        ));
+        match (app.auth.mode, &app.auth.service) {
+            (AuthMode::Disabled, _) => tracing::warn!(
+                "authentication is DISABLED (--auth-mode disabled): every tool runs without a \
+                 login; this is only allowed on a loopback address"
+            ),
+            (mode, Some(service)) => tracing::info!(
+                mode = mode.as_str(),
+                issuer = %service.config().issuer,
+                "authentication on"
+            ),
+            (_, None) => {}
+        }
+        if let Some(idp) = &app.auth.dev_idp {
+            tracing::warn!(
+                issuer = idp.issuer(),
+                "the built-in development identity provider is the issuer: sign in at {} \
+                 as 'admin'; configure --oidc-issuer for production",
+                idp.verification_uri()
+            );
+        }
         app.health.set_ready();
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "serving MCP on http://{addr}/mcp");
@@ -251,6 +316,26 @@ async fn serve_metrics(listener: TcpListener, app: Arc<App>, shutdown: Cancellat
                 tracing::debug!(%error, "metrics connection ended with an error");
             }
         });
+    }
+}
+
+/// Removes MCP sessions (and their login state) idle for longer than the idle timeout, every
+/// five minutes, until `shutdown` fires. Idempotent, so every replica may run it.
+async fn purge_idle_sessions(sessions: Arc<octo_mcp::StoreSessions>, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(300));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = shutdown.cancelled() => break,
+        }
+        match sessions.purge_idle().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "idle MCP sessions removed"),
+            Err(error) => {
+                tracing::warn!(%error, "purging idle MCP sessions failed; retrying later")
+            }
+        }
     }
 }
 

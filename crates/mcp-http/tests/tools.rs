@@ -48,10 +48,13 @@ async fn tools_list_has_output_schemas_and_annotations() {
             "{tool}"
         );
         let name = tool["name"].as_str().unwrap_or_default();
-        // Every tool whose verb only looks is annotated read-only, and no other.
-        let read_only = ["get_", "list_", "check_", "search_", "query_", "navigate_"]
+        // Every tool whose verb only looks is annotated read-only, and no other. The login
+        // tools: `auth_status` and `whoami` only look; `check_auth_status` stores the tokens.
+        let read_only = (["get_", "list_", "check_", "search_", "query_", "navigate_"]
             .iter()
-            .any(|verb| name.starts_with(verb));
+            .any(|verb| name.starts_with(verb))
+            || ["auth_status", "whoami"].contains(&name))
+            && name != "check_auth_status";
         assert_eq!(
             tool["annotations"]["readOnlyHint"],
             json!(read_only),

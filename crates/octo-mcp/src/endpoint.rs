@@ -14,12 +14,14 @@ use http::{Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use octo_tools::ToolRegistry;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::session::store::SessionStore;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
 use crate::Body;
 use crate::config::McpConfig;
 use crate::handler::{CatalogServer, SharedCatalog};
+use crate::sessions::StoreSessions;
 
 /// The tenant named by a legacy `/{tenantId}/mcp` URL, attached to the request for the tools.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub struct UrlTenant(pub String);
 pub struct McpEndpoint {
     service: StreamableHttpService<CatalogServer, LocalSessionManager>,
     sessions: Arc<LocalSessionManager>,
+    /// Set when sessions are kept in the store (they then survive restarts).
+    persisted: Option<Arc<StoreSessions>>,
     max_sessions: usize,
     max_body_bytes: usize,
 }
@@ -48,6 +52,26 @@ impl McpEndpoint {
         registry: Arc<ToolRegistry>,
         config: &McpConfig,
         shutdown: CancellationToken,
+    ) -> Self {
+        Self::build(registry, config, shutdown, None)
+    }
+
+    /// Like [`McpEndpoint::new`], with sessions kept in `sessions` so that a restarted server
+    /// or another replica continues them.
+    pub fn with_sessions(
+        registry: Arc<ToolRegistry>,
+        config: &McpConfig,
+        shutdown: CancellationToken,
+        sessions: Arc<StoreSessions>,
+    ) -> Self {
+        Self::build(registry, config, shutdown, Some(sessions))
+    }
+
+    fn build(
+        registry: Arc<ToolRegistry>,
+        config: &McpConfig,
+        shutdown: CancellationToken,
+        persisted: Option<Arc<StoreSessions>>,
     ) -> Self {
         let shared = Arc::new(SharedCatalog::new(registry, config));
         let with_fixtures = config.conformance_fixtures;
@@ -73,6 +97,9 @@ impl McpEndpoint {
                 .enforce_origin_validation()
         };
 
+        http_config.session_store = persisted
+            .clone()
+            .map(|sessions| sessions as Arc<dyn SessionStore>);
         let service = StreamableHttpService::new(
             move || Ok(CatalogServer::new(Arc::clone(&shared), with_fixtures)),
             Arc::clone(&sessions),
@@ -81,6 +108,7 @@ impl McpEndpoint {
         Self {
             service,
             sessions,
+            persisted,
             max_sessions: config.max_sessions,
             max_body_bytes: config.max_request_body_bytes,
         }
@@ -145,9 +173,24 @@ impl McpEndpoint {
                 Ok(_) => {}
             }
         }
-        self.service
+        // Activity is recorded after rmcp has decided whether the session is still alive (an
+        // idle-expired one is refused first, and touching it before would revive it).
+        let session = self
+            .persisted
+            .as_ref()
+            .and_then(|_| parts.headers.get("mcp-session-id"))
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let response = self
+            .service
             .handle(Request::from_parts(parts, Full::new(bytes)))
-            .await
+            .await;
+        if let (Some(persisted), Some(session)) = (&self.persisted, session)
+            && response.status().is_success()
+        {
+            persisted.touch(&session).await;
+        }
+        response
     }
 
     /// Live MCP sessions (those not yet ended or expired).

@@ -10,6 +10,7 @@
 //! - [`endpoint`]: [`McpEndpoint`], one hyper-facing entry point per server.
 //! - [`handler`]: the rmcp `ServerHandler` over the registry (one per MCP session).
 //! - [`progress`]: progress notifications for long tools.
+//! - [`sessions`]: [`StoreSessions`], MCP sessions kept in the store across restarts and replicas.
 //! - [`fixtures`]: the MCP conformance suite's fixture tools, resources and prompts, served only
 //!   when [`McpConfig::conformance_fixtures`] is set.
 //!
@@ -20,9 +21,11 @@ pub mod endpoint;
 pub mod fixtures;
 pub mod handler;
 pub mod progress;
+pub mod sessions;
 
 pub use config::McpConfig;
 pub use endpoint::{McpEndpoint, UrlTenant};
+pub use sessions::StoreSessions;
 
 /// The response body type of every MCP response.
 pub type Body = http_body_util::combinators::BoxBody<bytes::Bytes, std::convert::Infallible>;

@@ -9,7 +9,8 @@ use http::Request;
 use http_body_util::{BodyExt, Full};
 use octo_mcp::{McpConfig, McpEndpoint};
 use octo_tools::{
-    Annotations, Category, NoParams, Success, Tool, ToolContext, ToolError, ToolRegistry, ToolSpec,
+    Access, Annotations, Category, NoParams, Success, Tool, ToolContext, ToolError, ToolRegistry,
+    ToolSpec,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -39,6 +40,7 @@ impl Tool for Introspect {
             title: "Introspect",
             description: "Reports the call context.",
             category: Category::ToolManagement,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![],
             notes: vec![],

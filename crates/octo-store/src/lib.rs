@@ -13,7 +13,8 @@
 //!
 //! Every table is keyed by tenant first, so PostgreSQL can later distribute
 //! it by tenant. The store holds tenants, Construction Kit models, import
-//! jobs, runtime entities, associations and file-transfer records, and
+//! jobs, runtime entities, associations, file-transfer records and MCP
+//! sessions with their sealed login state, and
 //! filters, sorts, pages and aggregates entities in SQL ([`Store::query_entities`],
 //! [`Store::aggregate_entities`]).
 //!
@@ -29,6 +30,8 @@
 //! - [`entity`]: [`RtEntity`], [`WriteOutcome`].
 //! - [`association`]: [`Association`], [`Direction`].
 //! - [`transfer`]: [`TransferRecord`], [`TransferKind`], [`TransferState`].
+//! - [`auth`]: [`McpSessionRecord`], [`AuthTokenRecord`], [`DeviceFlowRecord`]: MCP sessions
+//!   and their (sealed) login state.
 //! - [`query`]: [`EntityQuery`], [`AggregationQuery`] and their parts:
 //!   filtering, sorting, paging and aggregating entities in the database.
 //! - [`snapshot`]: whole-tenant batches and snapshots: [`EntityWriteMode`],
@@ -45,6 +48,7 @@
 
 pub mod aggregate_spec;
 pub mod association;
+pub mod auth;
 pub mod ck_model;
 mod column;
 pub mod entity;
@@ -68,6 +72,7 @@ pub mod url;
 use std::sync::Arc;
 
 pub use association::{Association, Direction, ExclusiveEnds, ExclusiveInsert};
+pub use auth::{AuthTokenRecord, DeviceFlowRecord, McpSessionRecord};
 pub use ck_model::{CkModelState, StoredCkModel};
 pub use entity::{RtEntity, WriteOutcome};
 pub use error::StoreError;

@@ -24,6 +24,10 @@ use octo_ids::{OctoObjectId, TenantId};
 use crate::association::{
     ASSOCIATION_COLUMNS, Association, AssociationRow, Direction, ExclusiveEnds, ExclusiveInsert,
 };
+use crate::auth::{
+    AUTH_TOKEN_COLUMNS, AuthTokenRecord, AuthTokenRow, DEVICE_FLOW_COLUMNS, DeviceFlowRecord,
+    DeviceFlowRow, MCP_SESSION_COLUMNS, McpSessionRecord, McpSessionRow,
+};
 use crate::ck_model::{CK_MODEL_COLUMNS, CkModelRow, StoredCkModel};
 use crate::column::{now, to_i64};
 use crate::entity::{ENTITY_COLUMNS, EntityRow, RtEntity, WriteOutcome};
@@ -359,6 +363,9 @@ where
     for<'r> EntityRow: FromRow<'r, DB::Row>,
     for<'r> AssociationRow: FromRow<'r, DB::Row>,
     for<'r> TransferRow: FromRow<'r, DB::Row>,
+    for<'r> McpSessionRow: FromRow<'r, DB::Row>,
+    for<'r> AuthTokenRow: FromRow<'r, DB::Row>,
+    for<'r> DeviceFlowRow: FromRow<'r, DB::Row>,
 {
     fn backend(&self) -> Backend {
         DB::BACKEND
@@ -837,6 +844,291 @@ where
                 .await
                 .map_err(self.fail(|| "purge transfer tombstones".to_owned()))?;
         Ok(DB::rows_affected(&result))
+    }
+
+    // --- MCP sessions and login state --------------------------------------
+
+    async fn put_mcp_session(&self, session: &McpSessionRecord) -> Result<(), StoreError> {
+        let id = &session.session_id;
+        sqlx::query::<DB>(
+            "INSERT INTO mcp_sessions (session_id, state, created_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (session_id) DO UPDATE SET state = excluded.state, \
+             last_seen_at = excluded.last_seen_at",
+        )
+        .bind(id.clone())
+        .bind(Json(session.state.clone()))
+        .bind(SqlTime::from(session.created_at))
+        .bind(SqlTime::from(session.last_seen_at))
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| format!("record MCP session '{id}'")))?;
+        Ok(())
+    }
+
+    async fn get_mcp_session(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<McpSessionRecord>, StoreError> {
+        let sql = format!("SELECT {MCP_SESSION_COLUMNS} FROM mcp_sessions WHERE session_id = $1");
+        Ok(sqlx::query_as::<DB, McpSessionRow>(&sql)
+            .bind(session_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("read MCP session '{session_id}'")))?
+            .map(McpSessionRecord::from))
+    }
+
+    async fn touch_mcp_session(
+        &self,
+        session_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query::<DB>(
+            "UPDATE mcp_sessions SET last_seen_at = $2 WHERE session_id = $1 AND last_seen_at < $2",
+        )
+        .bind(session_id.to_owned())
+        .bind(SqlTime::from(at))
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| format!("touch MCP session '{session_id}'")))?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
+    async fn delete_mcp_session(&self, session_id: &str) -> Result<bool, StoreError> {
+        let fail = || self.fail(|| format!("delete MCP session '{session_id}'"));
+        let mut tx = self
+            .pool
+            .begin_with(DB::BEGIN_WRITE)
+            .await
+            .map_err(fail())?;
+        let mut removed = 0;
+        for table in ["auth_tokens", "auth_device_flows", "mcp_sessions"] {
+            let result = sqlx::query::<DB>(&format!("DELETE FROM {table} WHERE session_id = $1"))
+                .bind(session_id.to_owned())
+                .execute(&mut *tx)
+                .await
+                .map_err(fail())?;
+            removed += DB::rows_affected(&result);
+        }
+        tx.commit().await.map_err(fail())?;
+        Ok(removed > 0)
+    }
+
+    async fn purge_idle_mcp_sessions(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError> {
+        let fail = || self.fail(|| "purge idle MCP sessions".to_owned());
+        let mut tx = self
+            .pool
+            .begin_with(DB::BEGIN_WRITE)
+            .await
+            .map_err(fail())?;
+        for table in ["auth_tokens", "auth_device_flows"] {
+            sqlx::query::<DB>(&format!(
+                "DELETE FROM {table} WHERE session_id IN \
+                 (SELECT session_id FROM mcp_sessions WHERE last_seen_at < $1)"
+            ))
+            .bind(SqlTime::from(cutoff))
+            .execute(&mut *tx)
+            .await
+            .map_err(fail())?;
+        }
+        let result = sqlx::query::<DB>("DELETE FROM mcp_sessions WHERE last_seen_at < $1")
+            .bind(SqlTime::from(cutoff))
+            .execute(&mut *tx)
+            .await
+            .map_err(fail())?;
+        let purged = DB::rows_affected(&result);
+        tx.commit().await.map_err(fail())?;
+        Ok(purged)
+    }
+
+    async fn put_auth_token(&self, token: &AuthTokenRecord) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO auth_tokens ({AUTH_TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, NULL, $6) \
+             ON CONFLICT (tenant_id, session_id) DO UPDATE SET sealed = excluded.sealed, \
+             access_expires_at = excluded.access_expires_at, version = excluded.version, \
+             refresh_lease_until = NULL, updated_at = excluded.updated_at"
+        );
+        sqlx::query::<DB>(&sql)
+            .bind(tenant_text(&token.tenant_id))
+            .bind(token.session_id.clone())
+            .bind(token.sealed.clone())
+            .bind(SqlTime::from(token.access_expires_at))
+            .bind(to_i64(token.version))
+            .bind(SqlTime::from(token.updated_at))
+            .execute(&self.pool)
+            .await
+            .map_err(self.fail(|| {
+                format!(
+                    "record tokens of session '{}' for tenant '{}'",
+                    token.session_id, token.tenant_id
+                )
+            }))?;
+        Ok(())
+    }
+
+    async fn replace_auth_token(
+        &self,
+        token: &AuthTokenRecord,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query::<DB>(
+            "UPDATE auth_tokens SET sealed = $3, access_expires_at = $4, version = $5, \
+             refresh_lease_until = NULL, updated_at = $6 \
+             WHERE tenant_id = $1 AND session_id = $2 AND version = $7",
+        )
+        .bind(tenant_text(&token.tenant_id))
+        .bind(token.session_id.clone())
+        .bind(token.sealed.clone())
+        .bind(SqlTime::from(token.access_expires_at))
+        .bind(to_i64(token.version))
+        .bind(SqlTime::from(token.updated_at))
+        .bind(to_i64(expected_version))
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| {
+            format!(
+                "replace tokens of session '{}' for tenant '{}'",
+                token.session_id, token.tenant_id
+            )
+        }))?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
+    async fn get_auth_token(
+        &self,
+        tenant_id: &TenantId,
+        session_id: &str,
+    ) -> Result<Option<AuthTokenRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {AUTH_TOKEN_COLUMNS} FROM auth_tokens WHERE tenant_id = $1 AND session_id = $2"
+        );
+        sqlx::query_as::<DB, AuthTokenRow>(&sql)
+            .bind(tenant_text(tenant_id))
+            .bind(session_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.fail(|| {
+                format!("read tokens of session '{session_id}' for tenant '{tenant_id}'")
+            }))?
+            .map(AuthTokenRecord::try_from)
+            .transpose()
+    }
+
+    async fn list_auth_tokens(&self, session_id: &str) -> Result<Vec<AuthTokenRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {AUTH_TOKEN_COLUMNS} FROM auth_tokens WHERE session_id = $1 ORDER BY tenant_id"
+        );
+        sqlx::query_as::<DB, AuthTokenRow>(&sql)
+            .bind(session_id.to_owned())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.fail(|| format!("list tokens of session '{session_id}'")))?
+            .into_iter()
+            .map(AuthTokenRecord::try_from)
+            .collect()
+    }
+
+    async fn delete_auth_token(
+        &self,
+        tenant_id: &TenantId,
+        session_id: &str,
+    ) -> Result<bool, StoreError> {
+        let result =
+            sqlx::query::<DB>("DELETE FROM auth_tokens WHERE tenant_id = $1 AND session_id = $2")
+                .bind(tenant_text(tenant_id))
+                .bind(session_id.to_owned())
+                .execute(&self.pool)
+                .await
+                .map_err(self.fail(|| {
+                    format!("delete tokens of session '{session_id}' for tenant '{tenant_id}'")
+                }))?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
+    async fn lease_auth_refresh(
+        &self,
+        tenant_id: &TenantId,
+        session_id: &str,
+        version: u64,
+        until: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query::<DB>(
+            "UPDATE auth_tokens SET refresh_lease_until = $4 \
+             WHERE tenant_id = $1 AND session_id = $2 AND version = $3 \
+             AND (refresh_lease_until IS NULL OR refresh_lease_until <= $5)",
+        )
+        .bind(tenant_text(tenant_id))
+        .bind(session_id.to_owned())
+        .bind(to_i64(version))
+        .bind(SqlTime::from(until))
+        .bind(SqlTime::from(now))
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| {
+            format!("lease the refresh of session '{session_id}' for tenant '{tenant_id}'")
+        }))?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
+    async fn put_device_flow(&self, flow: &DeviceFlowRecord) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO auth_device_flows ({DEVICE_FLOW_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (session_id) DO UPDATE SET tenant_id = excluded.tenant_id, \
+             sealed = excluded.sealed, expires_at = excluded.expires_at, \
+             interval_secs = excluded.interval_secs, next_poll_at = excluded.next_poll_at, \
+             created_at = excluded.created_at"
+        );
+        sqlx::query::<DB>(&sql)
+            .bind(flow.session_id.clone())
+            .bind(tenant_text(&flow.tenant_id))
+            .bind(flow.sealed.clone())
+            .bind(SqlTime::from(flow.expires_at))
+            .bind(i64::from(flow.interval_secs))
+            .bind(SqlTime::from(flow.next_poll_at))
+            .bind(SqlTime::from(flow.created_at))
+            .execute(&self.pool)
+            .await
+            .map_err(self.fail(|| {
+                format!(
+                    "record the device authorization of session '{}'",
+                    flow.session_id
+                )
+            }))?;
+        Ok(())
+    }
+
+    async fn get_device_flow(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<DeviceFlowRecord>, StoreError> {
+        let sql =
+            format!("SELECT {DEVICE_FLOW_COLUMNS} FROM auth_device_flows WHERE session_id = $1");
+        sqlx::query_as::<DB, DeviceFlowRow>(&sql)
+            .bind(session_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(
+                self.fail(|| format!("read the device authorization of session '{session_id}'")),
+            )?
+            .map(DeviceFlowRecord::try_from)
+            .transpose()
+    }
+
+    async fn delete_device_flow(&self, session_id: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query::<DB>("DELETE FROM auth_device_flows WHERE session_id = $1")
+            .bind(session_id.to_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(
+                self.fail(|| format!("delete the device authorization of session '{session_id}'")),
+            )?;
+        Ok(DB::rows_affected(&result) > 0)
     }
 
     // --- Runtime entities --------------------------------------------------

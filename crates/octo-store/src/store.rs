@@ -11,6 +11,7 @@ use uuid::Uuid;
 use octo_ids::{OctoObjectId, TenantId};
 
 use crate::association::{Association, Direction, ExclusiveEnds, ExclusiveInsert};
+use crate::auth::{AuthTokenRecord, DeviceFlowRecord, McpSessionRecord};
 use crate::ck_model::StoredCkModel;
 use crate::entity::{RtEntity, WriteOutcome};
 use crate::error::StoreError;
@@ -178,6 +179,92 @@ pub trait Store: StreamStore + Send + Sync {
         &self,
         cutoff: chrono::DateTime<chrono::Utc>,
     ) -> Result<u64, StoreError>;
+
+    // --- MCP sessions and login state --------------------------------------
+
+    /// Inserts or replaces the MCP session with this id.
+    async fn put_mcp_session(&self, session: &McpSessionRecord) -> Result<(), StoreError>;
+
+    /// The MCP session with this id, if any.
+    async fn get_mcp_session(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<McpSessionRecord>, StoreError>;
+
+    /// Records activity in the session; `false` if there is no such session.
+    async fn touch_mcp_session(
+        &self,
+        session_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Removes the session and all its login state (tokens of every tenant,
+    /// a device authorization in progress) in one transaction; `false` if
+    /// there was nothing to remove.
+    async fn delete_mcp_session(&self, session_id: &str) -> Result<bool, StoreError>;
+
+    /// Removes the sessions last seen before `cutoff`, with their login
+    /// state; returns how many sessions.
+    async fn purge_idle_mcp_sessions(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// Inserts or replaces the session's tokens for the tenant (clearing a
+    /// refresh lease). The session need not exist as a row.
+    async fn put_auth_token(&self, token: &AuthTokenRecord) -> Result<(), StoreError>;
+
+    /// Replaces the session's tokens for the tenant only if their version
+    /// is still `expected_version`, in one conditional write (clearing the
+    /// refresh lease); `false` and nothing changed otherwise.
+    async fn replace_auth_token(
+        &self,
+        token: &AuthTokenRecord,
+        expected_version: u64,
+    ) -> Result<bool, StoreError>;
+
+    /// The session's tokens for the tenant, if any.
+    async fn get_auth_token(
+        &self,
+        tenant_id: &TenantId,
+        session_id: &str,
+    ) -> Result<Option<AuthTokenRecord>, StoreError>;
+
+    /// The session's tokens of every tenant, sorted by tenant.
+    async fn list_auth_tokens(&self, session_id: &str) -> Result<Vec<AuthTokenRecord>, StoreError>;
+
+    /// Removes the session's tokens for the tenant; `false` if there were none.
+    async fn delete_auth_token(
+        &self,
+        tenant_id: &TenantId,
+        session_id: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Takes the right to refresh the session's tokens for the tenant until
+    /// `until`, in one conditional write: only if they are still at
+    /// `version` and no other lease is running at `now`. Of several
+    /// processes asking at once exactly one gets `true`; the others wait
+    /// for its result rather than spend the (single-use) refresh token.
+    async fn lease_auth_refresh(
+        &self,
+        tenant_id: &TenantId,
+        session_id: &str,
+        version: u64,
+        until: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Inserts or replaces the session's device authorization in progress.
+    async fn put_device_flow(&self, flow: &DeviceFlowRecord) -> Result<(), StoreError>;
+
+    /// The session's device authorization in progress, if any.
+    async fn get_device_flow(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<DeviceFlowRecord>, StoreError>;
+
+    /// Removes the session's device authorization; `false` if there was none.
+    async fn delete_device_flow(&self, session_id: &str) -> Result<bool, StoreError>;
 
     // --- Runtime entities --------------------------------------------------
 

@@ -12,6 +12,8 @@
 //!   and turns every failure (panics included) into an envelope.
 //! - [`schema`]: JSON Schema generation for parameters and envelopes.
 //! - [`reference`]: the Markdown tool reference (`docs/tools.md`).
+//! - [`auth`]: the authentication tools (`authenticate`, `check_auth_status`, `auth_status`,
+//!   `whoami`, `list_tenants`, `switch_tenant`) and [`auth::AuthGate`], the registry's gate.
 //! - [`catalog`]: the catalogue tools themselves (`list_available_tools`, `get_tool_details`).
 //! - [`platform`]: [`Platform`], the services tools act on, and tenant resolution for tools.
 //! - [`tenants`]: the tenant tools (`get_tenants`, `create_tenant`, `delete_tenant`, …).
@@ -21,6 +23,7 @@
 //! - [`stream_data`]: stream data: enabling, archive life cycle, writes, time-series queries,
 //!   storage statistics.
 
+pub mod auth;
 pub mod catalog;
 pub mod ck;
 pub mod entities;
@@ -40,10 +43,12 @@ pub mod transfers;
 
 pub use envelope::Envelope;
 pub use error::{RegistryError, ToolError};
-pub use registry::{ToolDescriptor, ToolRegistry, ToolRegistryBuilder, UnknownTool};
+pub use registry::{
+    AccessGate, GateRefusal, ToolDescriptor, ToolRegistry, ToolRegistryBuilder, UnknownTool,
+};
 pub use tool::{
-    Annotations, CallInfo, Category, ConfirmTarget, Confirmation, NoParams, Progress, ProgressSink,
-    Success, Tool, ToolContext, ToolExample, ToolSpec,
+    Access, Annotations, CallInfo, Category, ConfirmTarget, Confirmation, NoParams, Progress,
+    ProgressSink, Success, Tool, ToolContext, ToolExample, ToolSpec,
 };
 
 pub use platform::{Platform, PlatformError};
@@ -53,6 +58,7 @@ pub use platform::{Platform, PlatformError};
 pub fn standard_registry(platform: &Platform) -> Result<ToolRegistry, RegistryError> {
     let builder = ToolRegistry::builder();
     let builder = catalog::register(builder)?;
+    let builder = auth::register(builder, platform)?;
     let builder = tenants::register(builder, platform)?;
     let builder = ck::register(builder, platform)?;
     let builder = schema_discovery::register(builder, platform)?;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use octo_auth::AuthService;
 use octo_ck::catalog::CkCatalog;
 use octo_ck_service::CkService;
 use octo_entities::Entities;
@@ -23,6 +24,9 @@ pub struct Platform {
     pub stream_data: StreamData,
     /// File uploads and downloads beside MCP (`/file-transfer/...`).
     pub transfers: TransferService,
+    /// Logins against the identity provider; `None` when authentication is disabled, and then
+    /// every tool runs without one.
+    pub auth: Option<Arc<AuthService>>,
 }
 
 /// Why the platform could not start.
@@ -61,6 +65,7 @@ impl Platform {
             entities,
             stream_data,
             transfers,
+            auth: None,
         })
     }
 
@@ -74,6 +79,14 @@ impl Platform {
     ) {
         tokio::spawn(Arc::clone(&self.ck).run_worker(worker_id, shutdown.child_token()));
         tokio::spawn(self.transfers.clone().run_sweeper(shutdown.child_token()));
+    }
+
+    /// The platform with authentication on: tools other than the catalogue and the
+    /// authentication tools then need a login (see [`crate::auth::AuthGate`]).
+    #[must_use]
+    pub fn with_auth(mut self, auth: Arc<AuthService>) -> Self {
+        self.auth = Some(auth);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -32,6 +32,15 @@ pub fn markdown(registry: &ToolRegistry) -> String {
             let spec = &tool.spec;
             let _ = writeln!(out, "### `{}`\n", spec.name);
             let _ = writeln!(out, "{}\n", spec.description);
+            let _ = writeln!(
+                out,
+                "Access: {}\n",
+                match spec.access {
+                    crate::tool::Access::Public => "public (no login needed)",
+                    crate::tool::Access::Read => "login for the tenant",
+                    crate::tool::Access::Write => "login for the tenant, not read-only",
+                }
+            );
             let a = spec.annotations;
             let _ = writeln!(
                 out,

@@ -1,7 +1,9 @@
 //! The tool registry: tools by name, and the one place where a call is checked and run.
 //!
 //! Every call goes through [`ToolRegistry::call`]: the arguments are validated against the tool's
-//! JSON Schema, deserialized into its typed parameters, and the handler runs with a panic guard.
+//! JSON Schema, a destructive tool's confirmation is checked, the [`AccessGate`] admits the call
+//! (authentication, tenant access, read-only scopes) unless the tool is public, the arguments
+//! are deserialized into its typed parameters, and the handler runs with a panic guard.
 //! Whatever happens comes back as an [`Envelope`]; only a tool name that does not exist is
 //! reported differently, because that is a protocol fault rather than a tool result.
 
@@ -19,7 +21,7 @@ use tracing::Instrument;
 use crate::envelope::Envelope;
 use crate::error::{RegistryError, ToolError};
 use crate::schema;
-use crate::tool::{CallInfo, ConfirmTarget, Confirmation, Tool, ToolContext, ToolSpec};
+use crate::tool::{Access, CallInfo, ConfirmTarget, Confirmation, Tool, ToolContext, ToolSpec};
 
 /// A tool as clients see it: its spec and both schemas.
 #[derive(Debug, Clone)]
@@ -48,6 +50,29 @@ impl ToolDescriptor {
 /// The tools one server offers.
 pub struct ToolRegistry {
     tools: BTreeMap<&'static str, RegisteredTool>,
+    gate: Option<Arc<dyn AccessGate>>,
+}
+
+/// What the registry asks before running a tool that is not [`Access::Public`]: the one place
+/// authentication and authorization are checked, never a tool by hand.
+#[async_trait]
+pub trait AccessGate: Send + Sync {
+    /// `Ok` runs the tool; `Err(message)` refuses the call with that `errorMessage`.
+    /// `tenant_parameter` is the call's `tenantId` argument (the URL tenant is in `call`).
+    async fn admit(
+        &self,
+        tool: &str,
+        access: Access,
+        tenant_parameter: Option<&str>,
+        call: &CallInfo,
+    ) -> Result<(), GateRefusal>;
+}
+
+/// A refused call: the message, and the tenant it names (for the envelope's `tenantId`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateRefusal {
+    pub message: String,
+    pub tenant_id: Option<String>,
 }
 
 struct RegisteredTool {
@@ -77,6 +102,7 @@ impl ToolRegistry {
     pub fn builder() -> ToolRegistryBuilder {
         ToolRegistryBuilder {
             tools: BTreeMap::new(),
+            gate: None,
         }
     }
 
@@ -211,6 +237,23 @@ impl ToolRegistry {
         {
             return Ok(Envelope::failure(refusal(confirmation, &arguments, &call)));
         }
+        if let Some(gate) = &self.gate
+            && tool.descriptor.spec.access != Access::Public
+        {
+            let tenant = arguments
+                .get("tenantId")
+                .and_then(Value::as_str)
+                .filter(|tenant| !tenant.trim().is_empty());
+            if let Err(refused) = gate
+                .admit(name, tool.descriptor.spec.access, tenant, &call)
+                .await
+            {
+                return Ok(Envelope {
+                    tenant_id: refused.tenant_id,
+                    ..Envelope::failure(refused.message)
+                });
+            }
+        }
         let ctx = ToolContext {
             call,
             registry: Arc::clone(self),
@@ -325,6 +368,7 @@ fn describe_violation(error: &jsonschema::ValidationError<'_>) -> String {
 /// Collects tools and checks each one as it is added.
 pub struct ToolRegistryBuilder {
     tools: BTreeMap<&'static str, RegisteredTool>,
+    gate: Option<Arc<dyn AccessGate>>,
 }
 
 impl fmt::Debug for ToolRegistryBuilder {
@@ -348,6 +392,7 @@ impl ToolRegistryBuilder {
         }
         let input_schema = schema::input_schema::<T::Params>();
         check_confirmation(&spec, &input_schema)?;
+        check_access(&spec)?;
         let output_schema = schema::output_schema::<T::Output>();
         let validator =
             jsonschema::validator_for(&Value::Object(input_schema.clone())).map_err(|error| {
@@ -385,8 +430,18 @@ impl ToolRegistryBuilder {
         Ok(self)
     }
 
+    /// Every call of a non-public tool must pass `gate` first. Without one (authentication
+    /// disabled), every tool runs.
+    pub fn gate(mut self, gate: Arc<dyn AccessGate>) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
     pub fn build(self) -> ToolRegistry {
-        ToolRegistry { tools: self.tools }
+        ToolRegistry {
+            tools: self.tools,
+            gate: self.gate,
+        }
     }
 }
 
@@ -403,6 +458,20 @@ fn check_confirmation(spec: &ToolSpec, schema: &Map<String, Value>) -> Result<()
         (true, false, _) => "it is destructive but declares no confirmation",
         (true, true, false) => "it is destructive but has no 'confirm' parameter",
         (false, true, _) => "it declares a confirmation but is not annotated destructive",
+    };
+    Err(RegistryError::InvalidSchema {
+        tool: spec.name.to_owned(),
+        reason: problem.to_owned(),
+    })
+}
+
+/// A tool's access must agree with its annotation: `Read` tools are read-only, `Write` tools
+/// are not, so the read-only scope can never be bypassed by a mislabelled tool.
+fn check_access(spec: &ToolSpec) -> Result<(), RegistryError> {
+    let problem = match (spec.access, spec.annotations.read_only) {
+        (Access::Public, _) | (Access::Read, true) | (Access::Write, false) => return Ok(()),
+        (Access::Read, false) => "its access is Read but it is not annotated read-only",
+        (Access::Write, true) => "its access is Write but it is annotated read-only",
     };
     Err(RegistryError::InvalidSchema {
         tool: spec.name.to_owned(),

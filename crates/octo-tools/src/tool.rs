@@ -42,12 +42,26 @@ pub struct ToolSpec {
     /// The first sentence is the one-line summary `list_available_tools` shows.
     pub description: &'static str,
     pub category: Category,
+    /// Who may call it: checked by the registry before the handler runs.
+    pub access: Access,
     pub annotations: Annotations,
     pub examples: Vec<ToolExample>,
     /// Caveats an assistant should know before calling (shown by `get_tool_details`).
     pub notes: Vec<&'static str>,
     /// Set for destructive tools: the registry refuses to run them without `confirm: true`.
     pub confirmation: Option<Confirmation>,
+}
+
+/// What a call needs before the registry runs a tool's handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Access {
+    /// Anyone: the catalogue and the authentication tools themselves.
+    Public,
+    /// An authenticated identity allowed in the call's tenant; changes nothing
+    /// (`annotations.read_only`).
+    Read,
+    /// As `Read`, and the token must not be limited to read-only scopes; changes data.
+    Write,
 }
 
 /// How a destructive tool names what it is about to do, for the refusal message

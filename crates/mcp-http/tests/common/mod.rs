@@ -56,7 +56,15 @@ pub async fn start_in(data_dir: &Path, extra: &[&str]) -> TestServer {
 
 async fn launch(data_dir: PathBuf, owns_data_dir: bool, extra: &[&str]) -> TestServer {
     let data = data_dir.display().to_string();
-    let mut args = vec!["mcp-http", "--listen", "127.0.0.1:0", "--data-dir", &data];
+    let mut args = vec!["mcp-http", "--data-dir", &data];
+    if !extra.contains(&"--listen") {
+        args.extend_from_slice(&["--listen", "127.0.0.1:0"]);
+    }
+    // Tests that are not about authentication run without it (allowed on loopback); the
+    // authentication tests name their mode.
+    if !extra.contains(&"--auth-mode") {
+        args.extend_from_slice(&["--auth-mode", "disabled"]);
+    }
     args.extend_from_slice(extra);
     let settings = Settings::resolve(Cli::parse_from(args)).expect("valid settings");
     let shutdown = CancellationToken::new();
@@ -119,6 +127,11 @@ impl TestServer {
                 .expect("the server stops within 30 s")
                 .expect("the server task ends without panicking");
         }
+    }
+
+    /// The data folder (for a restart on the same data).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     pub fn url(&self, path: &str) -> String {

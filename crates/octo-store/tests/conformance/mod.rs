@@ -5,12 +5,14 @@
 //! out one `#[tokio::test]` per case for a backend's harness, so each case is
 //! a separately named (and, under nextest, separately run) test.
 
+mod auth;
 mod query;
 mod query_model;
 mod snapshot;
 mod stream;
 mod transfer;
 
+pub use auth::*;
 pub use query::*;
 pub use query_model::query_and_aggregate_match_an_in_memory_model;
 pub use snapshot::*;
@@ -84,6 +86,11 @@ macro_rules! conformance_suite {
             stream_queries_match_an_in_memory_model,
             runtime_batches_are_all_or_nothing,
             snapshots_are_read_in_pages_and_restored_in_one_transaction,
+            mcp_sessions_are_upserted_touched_and_purged_when_idle,
+            auth_tokens_are_kept_per_tenant_and_session,
+            auth_token_refresh_is_leased_once_and_replaced_over_its_version,
+            device_flows_are_one_per_session,
+            deleting_an_mcp_session_removes_its_login_state_only,
         );
     };
     (@cases $harness:path; $($case:ident),* $(,)?) => {

@@ -7,7 +7,9 @@ use serde_json::{Map, Value, json};
 
 use crate::error::ToolError;
 use crate::schema::ParameterInfo;
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 pub struct GetToolDetails;
 
@@ -89,6 +91,7 @@ impl Tool for GetToolDetails {
                 required and their defaults), JSON Schemas, MCP annotations and usage examples. \
                 An unknown name returns an error that suggests the closest tool names.",
             category: Category::ToolManagement,
+            access: Access::Public,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "Details of list_available_tools",

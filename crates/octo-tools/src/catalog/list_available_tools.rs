@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::ToolError;
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 pub struct ListAvailableTools;
 
@@ -61,6 +63,7 @@ impl Tool for ListAvailableTools {
                 with a one-line description and parameter names. Call get_tool_details for a tool's \
                 full description, parameter schema and examples.",
             category: Category::ToolManagement,
+            access: Access::Public,
             annotations: Annotations::READ_ONLY,
             examples: vec![
                 ToolExample {

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::error::ToolError;
 use crate::platform::Platform;
 use crate::tool::{
-    Annotations, Category, NoParams, Success, Tool, ToolContext, ToolExample, ToolSpec,
+    Access, Annotations, Category, NoParams, Success, Tool, ToolContext, ToolExample, ToolSpec,
 };
 
 pub struct ListCkCatalogs(pub Platform);
@@ -40,6 +40,7 @@ impl Tool for ListCkCatalogs {
             description: "Lists the Construction Kit model catalogs this server can import from: \
                 the built-in 'embedded' catalog and any folder catalogs the operator added.",
             category: Category::ConstructionKit,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "All catalogs",
@@ -133,6 +134,7 @@ impl Tool for ListCkCatalogModels {
                 a search term, paged) with their dependencies; service-managed System.* models \
                 name the enable_* tool that installs them.",
             category: Category::ConstructionKit,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![
                 ToolExample {

@@ -12,7 +12,9 @@ use serde_json::json;
 use super::upgrade::CatalogModelParams;
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 pub struct ImportCkFromCatalog(pub Platform);
 
@@ -37,6 +39,7 @@ impl Tool for ImportCkFromCatalog {
                 get_ck_library_status until the model is Available. Service-managed System.* \
                 models are not imported this way; the result names the enable_* tool to use.",
             category: Category::ConstructionKit,
+            access: Access::Write,
             annotations: Annotations {
                 idempotent: true,
                 ..Annotations::ADDITIVE
@@ -149,6 +152,7 @@ impl Tool for ImportCkModel {
                 model's dependencies must already be loaded (import_ck_from_catalog brings \
                 catalog dependencies along).",
             category: Category::ConstructionKit,
+            access: Access::Write,
             annotations: Annotations::ADDITIVE,
             examples: vec![ToolExample {
                 description: "A one-type model",

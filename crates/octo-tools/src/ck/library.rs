@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 /// Parameters of the tenant-only tools.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -40,6 +42,7 @@ impl Tool for GetAvailableModels {
                 that may lag a few seconds behind an import; get_ck_library_status reads the \
                 store and shows models still importing or failed.",
             category: Category::SchemaDiscovery,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "Models of octosystem",
@@ -110,6 +113,7 @@ impl Tool for GetCkLibraryStatus {
                 modelState (Importing, Available, ResolveFailed with the reason), and the recent \
                 import jobs. Reads the store: the reliable source after an import.",
             category: Category::ConstructionKit,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "Status of octosystem",
@@ -193,6 +197,7 @@ impl Tool for ClearTenantCache {
             description: "Drops this server's cached views of a tenant (its resolved CK library \
                 and model list) so the next call reads the store. No data is changed.",
             category: Category::Tenants,
+            access: Access::Write,
             annotations: Annotations {
                 idempotent: true,
                 ..Annotations::ADDITIVE

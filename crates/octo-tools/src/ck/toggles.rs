@@ -10,8 +10,8 @@ use super::library::TenantParams;
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
 use crate::tool::{
-    Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext, ToolExample,
-    ToolSpec,
+    Access, Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext,
+    ToolExample, ToolSpec,
 };
 
 pub struct EnableFeature(pub Platform, pub Feature);
@@ -65,6 +65,7 @@ impl Tool for EnableFeature {
             title,
             description,
             category: category(self.1),
+            access: Access::Write,
             annotations: Annotations {
                 idempotent: true,
                 ..Annotations::ADDITIVE
@@ -147,6 +148,7 @@ impl Tool for DisableFeature {
                 tenant's library. Stored runtime data of the feature is kept and is visible again \
                 after re-enabling. Requires confirm: true.",
             category: category(self.1),
+            access: Access::Write,
             annotations: Annotations::DESTRUCTIVE,
             examples: vec![ToolExample {
                 description: "After the user agreed",

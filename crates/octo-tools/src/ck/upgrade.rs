@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 /// Parameters shared by both checks.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -49,6 +51,7 @@ impl Tool for CheckCkDependencies {
                 has loaded: which models an import would bring in (dependencies first), which \
                 are already satisfied, and what conflicts. Changes nothing.",
             category: Category::ConstructionKit,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "What importing the energy model needs",
@@ -120,6 +123,7 @@ impl Tool for CheckCkUpgrade {
                 breaking and compatible change, and the stored entities a breaking change would \
                 affect. A breaking upgrade is refused while such data exists. Changes nothing.",
             category: Category::ConstructionKit,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "Is the catalog's Octo.Assets compatible with the loaded one?",

@@ -9,7 +9,9 @@ use serde_json::{Map, Value, json};
 use super::dto::{AggregationColumn, FieldFilterCriteria, columns};
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -68,6 +70,7 @@ impl Tool for QueryEntitiesAggregation {
                 (optionally filtered) in the database; one row keyed by column alias. Default \
                 aliases are <function>_<path> (avg_Power) and count.",
             category: Category::Aggregation,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "How many meters, and their average power",
@@ -139,6 +142,7 @@ impl Tool for QueryEntitiesGrouping {
                 count, sum, avg, min and max per group in the database (GROUP BY); one row per \
                 group with the group keys and the column aliases.",
             category: Category::Aggregation,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "Meters per carrier",

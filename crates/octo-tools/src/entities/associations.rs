@@ -11,8 +11,8 @@ use super::entity_json;
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
 use crate::tool::{
-    Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext, ToolExample,
-    ToolSpec,
+    Access, Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext,
+    ToolExample, ToolSpec,
 };
 
 /// Which way to follow associations, seen from the entity asked about.
@@ -72,6 +72,7 @@ impl Tool for CreateAssociation {
                 from the origin's type to the target's type, and its multiplicities are enforced \
                 (e.g. a child has one parent).",
             category: Category::Associations,
+            access: Access::Write,
             annotations: Annotations::ADDITIVE,
             examples: vec![ToolExample {
                 description: "Put a meter under a site",
@@ -152,6 +153,7 @@ impl Tool for DeleteAssociation {
             description: "Removes the association of a role between two entities (the entities \
                 stay). Requires confirm: true.",
             category: Category::Associations,
+            access: Access::Write,
             annotations: Annotations::DESTRUCTIVE,
             examples: vec![ToolExample {
                 description: "After the user agreed",
@@ -248,6 +250,7 @@ impl Tool for NavigateAssociations {
                 (it is the origin) or Inbound (it is the target), optionally only of a target \
                 type and matching equality filters.",
             category: Category::Associations,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "The children of a site",
@@ -351,6 +354,7 @@ impl Tool for GetAssociationTree {
                 down to maxDepth levels, e.g. the site → building → equipment hierarchy along \
                 System/ParentChild (direction Inbound from the sites).",
             category: Category::Associations,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "Asset hierarchy under each site",

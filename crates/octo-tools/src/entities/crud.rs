@@ -10,8 +10,8 @@ use super::{entity_json, written};
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
 use crate::tool::{
-    Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext, ToolExample,
-    ToolSpec,
+    Access, Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext,
+    ToolExample, ToolSpec,
 };
 
 pub struct CreateEntity(pub Platform);
@@ -54,6 +54,7 @@ impl Tool for CreateEntity {
                 missing required attributes, unknown enum values and abstract types are refused \
                 with a message naming the attribute. Returns the entity with its new rtId.",
             category: Category::CrudOperations,
+            access: Access::Write,
             annotations: Annotations::ADDITIVE,
             examples: vec![ToolExample {
                 description: "A meter named M-1",
@@ -132,6 +133,7 @@ impl Tool for GetEntityById {
             description: "Reads one entity by its rtId. The entity must be of the given CK type \
                 or of a type derived from it.",
             category: Category::CrudOperations,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "One meter",
@@ -207,6 +209,7 @@ impl Tool for UpdateEntity {
                 isConflict: true, the current entity and currentRtVersion: rebase and retry \
                 with expectedVersion: <currentRtVersion>.",
             category: Category::CrudOperations,
+            access: Access::Write,
             annotations: Annotations {
                 idempotent: false,
                 ..Annotations::ADDITIVE
@@ -295,6 +298,7 @@ impl Tool for DeleteEntity {
             description: "Deletes an entity and its associations; with expectedVersion only if \
                 it is still at that version (else isConflict). Requires confirm: true.",
             category: Category::CrudOperations,
+            access: Access::Write,
             annotations: Annotations::DESTRUCTIVE,
             examples: vec![ToolExample {
                 description: "After the user agreed",

@@ -10,7 +10,9 @@ use super::dto::{FieldFilterCriteria, SimpleFilter, SortColumn, simple_criteria,
 use super::entity_json;
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -78,6 +80,7 @@ impl Tool for QueryEntities {
                 AnyLike; combined with And/Or and nested groups), sorting and paging, all \
                 evaluated by the database. Returns totalCount, returnedCount and the entities.",
             category: Category::CrudOperations,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "Meters with more than 10 kW, largest first",
@@ -158,6 +161,7 @@ impl Tool for QueryEntitiesSimple {
             description: "Finds entities of a CK type whose attributes equal the given values \
                 (all conditions must hold). For other comparisons use query_entities.",
             category: Category::CrudOperations,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "The meter named M-1",

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::ToolRegistry;
 use crate::error::{RegistryError, ToolError};
 use crate::tool::{
-    Annotations, CallInfo, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+    Access, Annotations, CallInfo, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
 };
 
 /// A test tool whose behaviour is chosen by its `mode` argument.
@@ -21,6 +21,9 @@ struct Probe;
 struct ProbeParams {
     mode: String,
     count: Option<u32>,
+    /// Only read by the gate.
+    #[allow(dead_code)]
+    tenant_id: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -40,6 +43,7 @@ impl Tool for Probe {
             title: "Probe",
             description: "Test tool. Second sentence.",
             category: Category::ToolManagement,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![ToolExample {
                 description: "ok",
@@ -259,6 +263,7 @@ impl Tool for Wipe {
     fn spec(&self) -> ToolSpec {
         ToolSpec {
             name: "wipe_tenant",
+            access: Access::Write,
             annotations: Annotations::DESTRUCTIVE,
             examples: vec![],
             confirmation: Some(crate::Confirmation {
@@ -360,4 +365,124 @@ fn destructive_without_confirmation_is_a_registry_error() {
     }
     let result = ToolRegistry::builder().register(Unguarded);
     assert!(matches!(result, Err(RegistryError::InvalidSchema { .. })));
+}
+
+/// A gate that admits only calls with the tenant `open`, and records what it was asked.
+struct TenantGate(std::sync::Mutex<Vec<(String, Access, Option<String>)>>);
+
+#[async_trait]
+impl crate::AccessGate for TenantGate {
+    async fn admit(
+        &self,
+        tool: &str,
+        access: Access,
+        tenant: Option<&str>,
+        _call: &CallInfo,
+    ) -> Result<(), crate::GateRefusal> {
+        self.0
+            .lock()
+            .expect("lock")
+            .push((tool.to_owned(), access, tenant.map(str::to_owned)));
+        if tenant == Some("open") {
+            Ok(())
+        } else {
+            Err(crate::GateRefusal {
+                message: "Not authenticated. Log in.".into(),
+                tenant_id: tenant.map(str::to_owned),
+            })
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_gate_runs_before_every_non_public_handler() {
+    let gate = Arc::new(TenantGate(std::sync::Mutex::new(Vec::new())));
+    let builder = ToolRegistry::builder()
+        .register(Probe)
+        .expect("probe registers");
+    let registry = Arc::new(
+        crate::catalog::register(builder)
+            .expect("catalog registers")
+            .gate(Arc::clone(&gate) as Arc<dyn crate::AccessGate>)
+            .build(),
+    );
+    let run = |arguments: Value| {
+        let registry = Arc::clone(&registry);
+        async move {
+            registry
+                .call("probe_tool", args(arguments), CallInfo::default())
+                .await
+                .expect("tool exists")
+                .to_json()
+        }
+    };
+    // Refused before the handler (which would have panicked).
+    let refused = run(json!({"mode": "panic", "tenantId": "closed"})).await;
+    assert_eq!(
+        refused,
+        json!({"isSuccess": false, "errorMessage": "Not authenticated. Log in.", "tenantId": "closed"})
+    );
+    let admitted = run(json!({"mode": "ok", "tenantId": "open"})).await;
+    assert_eq!(admitted["isSuccess"], json!(true));
+    // Public tools are never asked about.
+    let listed = registry
+        .call("list_available_tools", args(json!({})), CallInfo::default())
+        .await
+        .expect("tool exists")
+        .to_json();
+    assert_eq!(listed["totalTools"], json!(3));
+    let asked = gate.0.lock().expect("lock").clone();
+    assert_eq!(
+        asked,
+        vec![
+            (
+                "probe_tool".to_owned(),
+                Access::Read,
+                Some("closed".to_owned())
+            ),
+            (
+                "probe_tool".to_owned(),
+                Access::Read,
+                Some("open".to_owned())
+            ),
+        ]
+    );
+}
+
+/// A tool whose access contradicts its annotation.
+struct Mislabelled;
+
+#[async_trait]
+impl Tool for Mislabelled {
+    type Params = crate::NoParams;
+    type Output = ProbeOutput;
+
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "sneaky_write",
+            access: Access::Read,
+            annotations: Annotations::ADDITIVE,
+            ..Probe.spec()
+        }
+    }
+
+    async fn run(
+        &self,
+        _: &ToolContext,
+        _: crate::NoParams,
+    ) -> Result<Success<ProbeOutput>, ToolError> {
+        Ok(Success::new(ProbeOutput { echoed_count: None }))
+    }
+}
+
+#[test]
+fn access_must_match_the_read_only_annotation() {
+    let error = ToolRegistry::builder()
+        .register(Mislabelled)
+        .map(|_| ())
+        .expect_err("refused");
+    assert!(
+        error.to_string().contains("not annotated read-only"),
+        "{error}"
+    );
 }

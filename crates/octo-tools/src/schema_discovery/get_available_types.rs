@@ -8,7 +8,9 @@ use serde_json::json;
 use super::{CkTypeInfo, loaded_models, tenant_library};
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 pub struct GetAvailableTypes(pub Platform);
 
@@ -55,6 +57,7 @@ impl Tool for GetAvailableTypes {
                 type and description. Concrete types only unless includeAbstract is true; \
                 ckModelId limits the list to one model.",
             category: Category::SchemaDiscovery,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![
                 ToolExample {

@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 use super::{loaded_models, tenant_library};
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 /// How deep record fields are expanded inside record fields. Records rarely nest more than
 /// twice; the cap keeps one answer small even for a pathological model.
@@ -215,6 +217,7 @@ impl Tool for GetTypeSchema {
                 record fields), its base and derived types, the associations it can have in \
                 either direction, and its indexes.",
             category: Category::SchemaDiscovery,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![
                 ToolExample {

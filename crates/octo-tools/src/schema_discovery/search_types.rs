@@ -8,7 +8,9 @@ use serde_json::json;
 use super::{CkTypeInfo, tenant_library};
 use crate::error::ToolError;
 use crate::platform::Platform;
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 pub struct SearchTypes(pub Platform);
 
@@ -52,6 +54,7 @@ impl Tool for SearchTypes {
                 contain searchTerm, ignoring case. Concrete types only unless includeAbstract is \
                 true.",
             category: Category::SchemaDiscovery,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![
                 ToolExample {

@@ -12,8 +12,8 @@ use super::{failed, required, tenant};
 use crate::error::ToolError;
 use crate::platform::Platform;
 use crate::tool::{
-    Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext, ToolExample,
-    ToolSpec,
+    Access, Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext,
+    ToolExample, ToolSpec,
 };
 
 pub struct GetAvailableArchivePaths(pub Platform);
@@ -57,6 +57,7 @@ impl Tool for GetAvailableArchivePaths {
                 for an archive's Columns.",
             category: Category::StreamData,
             annotations: Annotations::READ_ONLY,
+            access: Access::Read,
             examples: vec![ToolExample {
                 description: "Paths of energy meters",
                 parameters: json!({"tenantId": "octosystem", "ckTypeId": "Octo.Industry.Energy/EnergyMeter"}),
@@ -177,6 +178,7 @@ impl Tool for ArchiveAction {
                 idempotent: true,
                 ..Annotations::ADDITIVE
             },
+            access: Access::Write,
             examples: vec![ToolExample {
                 description: "One archive",
                 parameters: json!({"tenantId": "octosystem", "archiveRtId": "65a0f1c2d3e4f5a6b7c8d9e0"}),
@@ -240,6 +242,7 @@ impl Tool for DeleteArchive {
                 entity. Requires confirm: true.",
             category: Category::StreamData,
             annotations: Annotations::DESTRUCTIVE,
+            access: Access::Write,
             examples: vec![ToolExample {
                 description: "After the user agreed",
                 parameters: json!({"tenantId": "octosystem", "archiveRtId": "65a0f1c2d3e4f5a6b7c8d9e0", "confirm": true}),

@@ -11,8 +11,8 @@ use crate::ck::TenantParams;
 use crate::error::ToolError;
 use crate::platform::Platform;
 use crate::tool::{
-    Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext, ToolExample,
-    ToolSpec,
+    Access, Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext,
+    ToolExample, ToolSpec,
 };
 
 pub struct EnableStreamData(pub Platform);
@@ -46,6 +46,7 @@ impl Tool for EnableStreamData {
                 idempotent: true,
                 ..Annotations::ADDITIVE
             },
+            access: Access::Write,
             examples: vec![ToolExample {
                 description: "For octosystem",
                 parameters: json!({"tenantId": "octosystem"}),
@@ -136,6 +137,7 @@ impl Tool for DisableStreamData {
                 Requires confirm: true.",
             category: Category::StreamData,
             annotations: Annotations::DESTRUCTIVE,
+            access: Access::Write,
             examples: vec![ToolExample {
                 description: "After the user agreed; keeps the samples",
                 parameters: json!({"tenantId": "octosystem", "confirm": true}),

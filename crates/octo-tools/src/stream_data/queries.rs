@@ -13,7 +13,9 @@ use super::{failed, required, tenant};
 use crate::entities::dto::{AggregationColumn, FieldFilterCriteria, columns};
 use crate::error::ToolError;
 use crate::platform::Platform;
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 const WINDOW_NOTE: &str = "from is inclusive, to exclusive (RFC 3339); filters combine their \
     fields with And; sourceRtIds limits the samples to those entities.";
@@ -80,6 +82,7 @@ impl Tool for QueryStreamDataSimple {
                 columns) in a time window, in time order, filtered in the database.",
             category: Category::StreamData,
             annotations: Annotations::READ_ONLY,
+            access: Access::Read,
             examples: vec![ToolExample {
                 description: "The last hour of power readings",
                 parameters: json!({
@@ -206,6 +209,7 @@ impl Tool for QueryStreamDataAggregation {
                 time window in the database; one row keyed by column alias.",
             category: Category::StreamData,
             annotations: Annotations::READ_ONLY,
+            access: Access::Read,
             examples: vec![ToolExample {
                 description: "Samples and average power of one day",
                 parameters: json!({
@@ -292,6 +296,7 @@ impl Tool for QueryStreamDataGrouping {
                 by the group keys.",
             category: Category::StreamData,
             annotations: Annotations::READ_ONLY,
+            access: Access::Read,
             examples: vec![ToolExample {
                 description: "Average power per meter",
                 parameters: json!({
@@ -380,6 +385,7 @@ impl Tool for QueryStreamDataDownsampling {
                 one key per alias; empty buckets are left out. For charts over long ranges.",
             category: Category::StreamData,
             annotations: Annotations::READ_ONLY,
+            access: Access::Read,
             examples: vec![ToolExample {
                 description: "A day of power in 96 quarter-hour buckets",
                 parameters: json!({

@@ -9,7 +9,9 @@ use serde_json::json;
 use super::{failed, tenant};
 use crate::error::ToolError;
 use crate::platform::Platform;
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 pub struct GetArchiveStorageStats(pub Platform);
 
@@ -46,6 +48,7 @@ impl Tool for GetArchiveStorageStats {
                 gets a row with health NotFound, so this also verifies archive ids.",
             category: Category::StreamData,
             annotations: Annotations::READ_ONLY,
+            access: Access::Read,
             examples: vec![ToolExample {
                 description: "One archive",
                 parameters: json!({"tenantId": "octosystem", "archiveRtIds": ["65a0f1c2d3e4f5a6b7c8d9e0"]}),

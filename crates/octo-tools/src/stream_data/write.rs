@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use super::{failed, required, tenant};
 use crate::error::ToolError;
 use crate::platform::Platform;
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 /// The most rows one call takes; larger loads belong on the HTTP endpoint.
 const MAX_ROWS: usize = 10_000;
@@ -51,6 +53,7 @@ impl Tool for WriteStreamData {
                 reported by its index with nothing written.",
             category: Category::StreamData,
             annotations: Annotations::ADDITIVE,
+            access: Access::Write,
             examples: vec![ToolExample {
                 description: "Two power readings of one meter",
                 parameters: json!({

@@ -9,8 +9,8 @@ use super::target;
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in, tenancy_error};
 use crate::tool::{
-    Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext, ToolExample,
-    ToolSpec,
+    Access, Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext,
+    ToolExample, ToolSpec,
 };
 
 pub struct CleanTenant(pub Platform);
@@ -48,6 +48,7 @@ impl Tool for CleanTenant {
             description: "Removes every runtime entity and association of a tenant; the tenant \
                 and its loaded CK models stay. Cannot be undone; requires confirm: true.",
             category: Category::Tenants,
+            access: Access::Write,
             annotations: Annotations::DESTRUCTIVE,
             examples: vec![ToolExample {
                 description: "Clean tenant plant7 after the user agreed",

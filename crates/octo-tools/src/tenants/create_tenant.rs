@@ -8,7 +8,9 @@ use serde_json::json;
 
 use crate::error::ToolError;
 use crate::platform::{Platform, tenancy_error};
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 pub struct CreateTenant(pub Platform);
 
@@ -46,6 +48,7 @@ impl Tool for CreateTenant {
             description: "Creates a tenant under the given parent tenant (default: the system \
                 tenant). The new tenant starts with the System model and no runtime data.",
             category: Category::Tenants,
+            access: Access::Write,
             annotations: Annotations::ADDITIVE,
             examples: vec![ToolExample {
                 description: "Create tenant plant7",

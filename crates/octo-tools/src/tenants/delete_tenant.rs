@@ -9,8 +9,8 @@ use super::target;
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in, tenancy_error};
 use crate::tool::{
-    Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext, ToolExample,
-    ToolSpec,
+    Access, Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext,
+    ToolExample, ToolSpec,
 };
 
 pub struct DeleteTenant(pub Platform);
@@ -49,6 +49,7 @@ impl Tool for DeleteTenant {
             description: "Deletes a tenant with all its models, entities, associations and jobs. \
                 Cannot be undone; requires confirm: true. The system tenant cannot be deleted.",
             category: Category::Tenants,
+            access: Access::Write,
             annotations: Annotations::DESTRUCTIVE,
             examples: vec![ToolExample {
                 description: "Delete tenant plant7 after the user agreed",

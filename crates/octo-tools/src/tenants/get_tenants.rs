@@ -8,7 +8,9 @@ use serde_json::json;
 use super::TenantInfo;
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in, tenancy_error};
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 pub struct GetTenants(pub Platform);
 
@@ -41,6 +43,7 @@ impl Tool for GetTenants {
             description: "Lists the tenants of this installation with their parent and database \
                 name. With tenantId, lists only the tenants created under that tenant.",
             category: Category::Tenants,
+            access: Access::Read,
             annotations: Annotations::READ_ONLY,
             examples: vec![
                 ToolExample {

@@ -20,8 +20,8 @@ use crate::entities::dto::FieldFilterCriteria;
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
 use crate::tool::{
-    Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext, ToolExample,
-    ToolSpec,
+    Access, Annotations, Category, ConfirmTarget, Confirmation, Success, Tool, ToolContext,
+    ToolExample, ToolSpec,
 };
 
 /// `1234567` as `1,234,567` (the reference's `N0`).
@@ -230,6 +230,7 @@ impl Tool for ImportRuntimeModel {
                 with every problem listed by entity index, rtId and attribute.",
             category: Category::FileTransfer,
             annotations: Annotations::ADDITIVE,
+            access: Access::Write,
             examples: vec![ToolExample {
                 description: "Import an uploaded file, overwriting entities that exist",
                 parameters: json!({
@@ -347,6 +348,7 @@ impl Tool for ExportRuntimeModelByQuery {
                 downloadUrlPath to fetch it.",
             category: Category::FileTransfer,
             annotations: Annotations::ADDITIVE,
+            access: Access::Write,
             examples: vec![ToolExample {
                 description: "Export the active meters as JSON",
                 parameters: json!({
@@ -453,6 +455,7 @@ impl Tool for ExportRuntimeModelByDeepGraph {
                 downloadUrlPath to fetch it.",
             category: Category::FileTransfer,
             annotations: Annotations::ADDITIVE,
+            access: Access::Write,
             examples: vec![ToolExample {
                 description: "Export a site with everything below it",
                 parameters: json!({
@@ -566,6 +569,7 @@ impl Tool for DumpTenant {
                 transferId. restore_tenant reads it back.",
             category: Category::FileTransfer,
             annotations: Annotations::ADDITIVE,
+            access: Access::Write,
             examples: vec![ToolExample {
                 description: "Dump a tenant",
                 parameters: json!({"targetTenantId": "meshtest"}),
@@ -683,6 +687,7 @@ impl Tool for RestoreTenant {
                 destructive: true,
                 ..Annotations::ADDITIVE
             },
+            access: Access::Write,
             examples: vec![ToolExample {
                 description: "Restore an uploaded dump into a fresh tenant",
                 parameters: json!({

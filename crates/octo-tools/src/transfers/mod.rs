@@ -13,7 +13,9 @@ use serde_json::json;
 use crate::error::{RegistryError, ToolError};
 use crate::platform::{Platform, tenancy_error};
 use crate::registry::ToolRegistryBuilder;
-use crate::tool::{Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec};
+use crate::tool::{
+    Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
+};
 
 pub fn register(
     builder: ToolRegistryBuilder,
@@ -79,6 +81,7 @@ impl Tool for PrepareFileUpload {
                 curl -T model.zip <uploadUrl>, then call the matching import tool with the \
                 transferId. The slot expires at expiresAt.",
             category: Category::FileTransfer,
+            access: Access::Write,
             annotations: Annotations::ADDITIVE,
             examples: vec![ToolExample {
                 description: "Reserve an upload for a zipped model folder",
@@ -169,6 +172,7 @@ impl Tool for CancelFileTransfer {
             description: "Ends an upload or download early and removes its file. Cancelling a \
                 cancelled transfer succeeds again.",
             category: Category::FileTransfer,
+            access: Access::Write,
             annotations: Annotations {
                 idempotent: true,
                 ..Annotations::ADDITIVE

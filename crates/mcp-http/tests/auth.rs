@@ -1,0 +1,314 @@
+//! Authentication end to end over HTTP, with the built-in provider at `/dev-idp` as the issuer:
+//! the device flow through the tools (the browser login is a form POST to the verification
+//! page, as a browser sends it), sessions kept apart, a restart that keeps the session and its
+//! login, DELETE removing the login, and `bearer-required` mode (401 + RFC 9728 metadata).
+
+mod common;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use common::TestServer;
+
+const PASSWORD: &str = "test-admin-password";
+
+async fn start_with(mode: &str, data_dir: Option<&std::path::Path>) -> TestServer {
+    let args = ["--auth-mode", mode, "--dev-idp-password", PASSWORD];
+    match data_dir {
+        Some(dir) => common::start_in(dir, &args).await,
+        None => common::start(&args).await,
+    }
+}
+
+/// A free loopback address: the restarted server must keep its address, because the built-in
+/// provider's issuer URL (in every token) contains it.
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").to_string()
+}
+
+async fn call(server: &TestServer, session: &str, name: &str, arguments: Value) -> Value {
+    let response = server.call_tool("/mcp", session, name, arguments).await;
+    response["result"]["structuredContent"].clone()
+}
+
+/// Submits the verification page's form as a browser does.
+async fn browser_login(server: &TestServer, verification_uri: &str, user_code: &str) {
+    let page = server
+        .client
+        .post(verification_uri)
+        .form(&[
+            ("user_code", user_code),
+            ("username", "admin"),
+            ("password", PASSWORD),
+            ("action", "approve"),
+        ])
+        .send()
+        .await
+        .expect("verification page answers");
+    assert!(page.status().is_success(), "login page: {}", page.status());
+}
+
+/// The device flow through the tools, for `tenant` in `session`.
+async fn log_in(server: &TestServer, session: &str, tenant: &str) {
+    let started = call(server, session, "authenticate", json!({"tenantId": tenant})).await;
+    assert_eq!(started["isSuccess"], json!(true), "{started}");
+    let uri = started["verificationUri"]
+        .as_str()
+        .expect("verificationUri");
+    assert_eq!(uri, server.url("/dev-idp/device"));
+    let code = started["userCode"].as_str().expect("userCode");
+    // Pending before the user has done anything.
+    let pending = call(server, session, "check_auth_status", json!({})).await;
+    assert_eq!(pending["isPending"], json!(true), "{pending}");
+    browser_login(server, uri, code).await;
+    for _ in 0..10 {
+        let status = call(server, session, "check_auth_status", json!({})).await;
+        if status["isPending"] == json!(true) {
+            let wait = status["retryAfterSeconds"].as_u64().unwrap_or(1);
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            continue;
+        }
+        assert_eq!(status["isAuthenticated"], json!(true), "{status}");
+        return;
+    }
+    panic!("the login stayed pending");
+}
+
+#[tokio::test]
+async fn device_flow_on_the_built_in_provider_isolated_per_session() {
+    let server = start_with("device-flow", None).await;
+    let first = server.initialize("/mcp").await;
+    let second = server.initialize("/mcp").await;
+
+    let refused = call(
+        &server,
+        &first,
+        "get_tenants",
+        json!({"tenantId": "octosystem"}),
+    )
+    .await;
+    assert_eq!(refused["isSuccess"], json!(false));
+    assert!(
+        refused["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Not authenticated.") && m.contains("authenticate")),
+        "{refused}"
+    );
+    // The catalogue needs no login.
+    let catalogue = call(&server, &first, "list_available_tools", json!({})).await;
+    assert!(catalogue["totalTools"].as_u64() > Some(6));
+
+    log_in(&server, &first, "octosystem").await;
+    let listed = call(
+        &server,
+        &first,
+        "get_tenants",
+        json!({"tenantId": "octosystem"}),
+    )
+    .await;
+    assert_eq!(listed["isSuccess"], json!(true), "{listed}");
+    let who = call(&server, &first, "whoami", json!({})).await;
+    assert_eq!(who["userId"], json!("admin"));
+
+    // The other session is not logged in.
+    let other = call(
+        &server,
+        &second,
+        "get_tenants",
+        json!({"tenantId": "octosystem"}),
+    )
+    .await;
+    assert_eq!(other["isSuccess"], json!(false), "{other}");
+}
+
+#[tokio::test]
+async fn a_restart_keeps_the_session_and_its_login_and_delete_removes_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let address = free_address();
+    let args = [
+        "--auth-mode",
+        "device-flow",
+        "--dev-idp-password",
+        PASSWORD,
+        "--listen",
+        &address,
+    ];
+    let server = common::start_in(dir.path(), &args).await;
+    let session = server.initialize("/mcp").await;
+    log_in(&server, &session, "octosystem").await;
+    server.stop().await;
+
+    // A new process on the same data: the client goes on with its session id, no initialize.
+    let server = common::start_in(dir.path(), &args).await;
+    let listed = call(
+        &server,
+        &session,
+        "get_tenants",
+        json!({"tenantId": "octosystem"}),
+    )
+    .await;
+    assert_eq!(listed["isSuccess"], json!(true), "{listed}");
+
+    // DELETE ends the session and removes its login from the store.
+    let deleted = server
+        .client
+        .delete(server.url("/mcp"))
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", common::VERSION)
+        .send()
+        .await
+        .expect("sent");
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    server.stop().await;
+    let store = octo_store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("octomesh.db").display()
+    ))
+    .await
+    .expect("store");
+    assert!(
+        store
+            .list_auth_tokens(&session)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert!(
+        store
+            .get_mcp_session(&session)
+            .await
+            .expect("get")
+            .is_none()
+    );
+}
+
+/// An access token from the built-in provider, by the device flow over its HTTP endpoints.
+async fn provider_token(server: &TestServer) -> String {
+    let issuer = server.url("/dev-idp");
+    let authorization: Value = server
+        .client
+        .post(format!("{issuer}/connect/deviceauthorization"))
+        .form(&[
+            ("client_id", "octo-mcpServices-device"),
+            ("scope", "openid octo_api"),
+            ("acr_values", "tenant:octosystem"),
+        ])
+        .send()
+        .await
+        .expect("device authorization")
+        .json()
+        .await
+        .expect("json");
+    let code = authorization["user_code"].as_str().expect("user code");
+    browser_login(server, &format!("{issuer}/device"), code).await;
+    let device_code = authorization["device_code"].as_str().expect("device code");
+    let tokens: Value = server
+        .client
+        .post(format!("{issuer}/connect/token"))
+        .form(&[
+            ("client_id", "octo-mcpServices-device"),
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    tokens["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no access token: {tokens}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn bearer_required_mode_answers_401_with_the_resource_metadata() {
+    let server = start_with("bearer-required", None).await;
+    let initialize = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {
+            "protocolVersion": common::VERSION,
+            "capabilities": {},
+            "clientInfo": {"name": "auth-tests", "version": "1.0"}
+        }
+    });
+    let refused = server.post("/mcp", None, initialize.clone()).await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+    let challenge = refused.headers["www-authenticate"].to_str().expect("ascii");
+    let metadata_url = server.url("/.well-known/oauth-protected-resource/mcp");
+    assert_eq!(
+        challenge,
+        format!("Bearer resource_metadata=\"{metadata_url}\"")
+    );
+    let metadata: Value = server
+        .client
+        .get(&metadata_url)
+        .send()
+        .await
+        .expect("metadata")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(metadata["resource"], json!(server.url("/mcp")));
+    assert_eq!(
+        metadata["authorization_servers"],
+        json!([server.url("/dev-idp")])
+    );
+
+    let bad = server
+        .post_raw(
+            "/mcp",
+            None,
+            initialize.to_string(),
+            &[("authorization", "Bearer not-a-token")],
+        )
+        .await;
+    assert_eq!(bad.status, 401);
+    assert!(
+        bad.headers["www-authenticate"]
+            .to_str()
+            .is_ok_and(|v| v.contains("error=\"invalid_token\""))
+    );
+
+    let token = provider_token(&server).await;
+    let bearer = format!("Bearer {token}");
+    let accepted = server
+        .post_raw(
+            "/mcp",
+            None,
+            initialize.to_string(),
+            &[("authorization", bearer.as_str())],
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    let session = accepted.session_id().expect("session");
+    let reply = server
+        .post_raw(
+            "/mcp",
+            Some(&session),
+            json!({
+                "jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                "params": {"name": "get_tenants", "arguments": {"tenantId": "octosystem"}}
+            })
+            .to_string(),
+            &[("authorization", bearer.as_str())],
+        )
+        .await;
+    let envelope = &reply.response(7)["result"]["structuredContent"];
+    assert_eq!(envelope["isSuccess"], json!(true), "{envelope}");
+}
+
+#[tokio::test]
+async fn disabled_mode_serves_no_metadata() {
+    let server = common::start(&[]).await;
+    let response = server
+        .client
+        .get(server.url("/.well-known/oauth-protected-resource"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 404);
+}
