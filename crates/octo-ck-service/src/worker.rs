@@ -31,7 +31,11 @@ impl CkService {
             if last_requeue.elapsed() >= Duration::from_secs(60) {
                 last_requeue = tokio::time::Instant::now();
                 let stale = chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
-                match self.store.requeue_stale_jobs(stale).await {
+                match self
+                    .store
+                    .requeue_stale_jobs(stale, &[IMPORT_JOB_KIND])
+                    .await
+                {
                     Ok(0) => {}
                     Ok(n) => tracing::warn!(jobs = n, "re-queued abandoned import jobs"),
                     Err(error) => tracing::warn!(%error, "cannot re-queue stale jobs"),
@@ -53,7 +57,11 @@ impl CkService {
 
     /// Claims and runs one job; `false` when none was queued.
     pub async fn run_next_job(&self, worker_id: &str) -> Result<bool, CkServiceError> {
-        let Some(job) = self.store.claim_next_job(worker_id).await? else {
+        let Some(job) = self
+            .store
+            .claim_next_job(worker_id, &[IMPORT_JOB_KIND])
+            .await?
+        else {
             return Ok(false);
         };
         let outcome = self.run_job(&job).await;

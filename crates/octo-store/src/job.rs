@@ -1,6 +1,9 @@
-//! Import jobs: [`ImportJob`] and its [`JobState`]. Jobs form a queue shared
+//! Background jobs: [`ImportJob`] and its [`JobState`]. Jobs form a queue shared
 //! by all server processes on the same database; see
-//! [`crate::Store::claim_next_job`].
+//! [`crate::Store::claim_next_job`]. Each worker claims only the kinds it runs
+//! (CK model imports, tenant dumps, …); long jobs send heartbeats with their
+//! progress ([`crate::Store::heartbeat_job`]) so they are not mistaken for
+//! abandoned ones.
 
 use std::fmt;
 use std::str::FromStr;
@@ -68,7 +71,8 @@ impl FromStr for JobState {
     }
 }
 
-/// One import job of a tenant.
+/// One background job of a tenant (the table keeps its first use's name,
+/// `import_jobs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportJob {
@@ -96,6 +100,10 @@ pub struct ImportJob {
     pub started_at: Option<DateTime<Utc>>,
     /// When it got its outcome.
     pub finished_at: Option<DateTime<Utc>>,
+    /// When its worker last reported being alive.
+    pub heartbeat_at: Option<DateTime<Utc>>,
+    /// How far it got, as its worker last reported; opaque to the store.
+    pub progress: Option<Value>,
 }
 
 /// Columns of `import_jobs`, in the order of [`JOB_COLUMNS`].
@@ -113,11 +121,13 @@ pub(crate) struct JobRow {
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
+    heartbeat_at: Option<DateTime<Utc>>,
+    progress: Option<Json<Value>>,
 }
 
 /// The select list that fills a [`JobRow`].
 pub(crate) const JOB_COLUMNS: &str = "tenant_id, job_id, kind, payload, state, error, result, \
-     attempts, claimed_by, created_at, started_at, finished_at";
+     attempts, claimed_by, created_at, started_at, finished_at, heartbeat_at, progress";
 
 impl TryFrom<JobRow> for ImportJob {
     type Error = StoreError;
@@ -140,6 +150,8 @@ impl TryFrom<JobRow> for ImportJob {
             created_at: row.created_at,
             started_at: row.started_at,
             finished_at: row.finished_at,
+            heartbeat_at: row.heartbeat_at,
+            progress: row.progress.map(|json| json.0),
         })
     }
 }

@@ -43,6 +43,17 @@ use crate::tenant::{CleanReport, TENANT_COLUMNS, TenantRecord, TenantRow};
 use crate::timestamp::SqlTime;
 use crate::transfer::{TRANSFER_COLUMNS, TransferRecord, TransferRow};
 
+/// ` AND kind IN ($first, …)` for `kinds`, or nothing when every kind is meant.
+fn kind_filter(kinds: &[&str], first: usize) -> String {
+    if kinds.is_empty() {
+        return String::new();
+    }
+    let params: Vec<String> = (first..first + kinds.len())
+        .map(|i| format!("${i}"))
+        .collect();
+    format!(" AND kind IN ({})", params.join(", "))
+}
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for sqlx::Sqlite {}
@@ -588,6 +599,8 @@ where
             created_at: now(),
             started_at: None,
             finished_at: None,
+            heartbeat_at: None,
+            progress: None,
         };
         let result = sqlx::query::<DB>(
             "INSERT INTO import_jobs (tenant_id, job_id, kind, payload, state, attempts, \
@@ -612,25 +625,54 @@ where
         }
     }
 
-    async fn claim_next_job(&self, worker_id: &str) -> Result<Option<ImportJob>, StoreError> {
+    async fn claim_next_job(
+        &self,
+        worker_id: &str,
+        kinds: &[&str],
+    ) -> Result<Option<ImportJob>, StoreError> {
         // One statement, so picking and marking cannot be separated by
         // another claimer; see `Dialect::CLAIM_LOCK` for the locking.
         let sql = format!(
             "UPDATE import_jobs SET state = 'running', attempts = attempts + 1, \
-             claimed_by = $1, started_at = $2 \
+             claimed_by = $1, started_at = $2, heartbeat_at = NULL \
              WHERE (tenant_id, job_id) IN (SELECT tenant_id, job_id FROM import_jobs \
-             WHERE state = 'queued' ORDER BY created_at, job_id LIMIT 1{}) \
+             WHERE state = 'queued'{} ORDER BY created_at, job_id LIMIT 1{}) \
              RETURNING {JOB_COLUMNS}",
+            kind_filter(kinds, 3),
             DB::CLAIM_LOCK
         );
-        sqlx::query_as::<DB, JobRow>(&sql)
+        let mut query = sqlx::query_as::<DB, JobRow>(&sql)
             .bind(worker_id.to_owned())
-            .bind(SqlTime::from(now()))
+            .bind(SqlTime::from(now()));
+        for kind in kinds {
+            query = query.bind((*kind).to_owned());
+        }
+        query
             .fetch_optional(&self.pool)
             .await
-            .map_err(self.fail(|| format!("claim the next import job for worker '{worker_id}'")))?
+            .map_err(self.fail(|| format!("claim the next job for worker '{worker_id}'")))?
             .map(ImportJob::try_from)
             .transpose()
+    }
+
+    async fn heartbeat_job(
+        &self,
+        job_id: Uuid,
+        worker_id: &str,
+        progress: Option<Value>,
+    ) -> Result<bool, StoreError> {
+        let written = sqlx::query::<DB>(
+            "UPDATE import_jobs SET heartbeat_at = $3, progress = COALESCE($4, progress) \
+             WHERE job_id = $1 AND claimed_by = $2 AND state = 'running'",
+        )
+        .bind(job_id.to_string())
+        .bind(worker_id.to_owned())
+        .bind(SqlTime::from(now()))
+        .bind(progress.map(Json))
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| format!("record a heartbeat of job {job_id}")))?;
+        Ok(DB::rows_affected(&written) > 0)
     }
 
     async fn complete_job(
@@ -714,16 +756,26 @@ where
             .collect()
     }
 
-    async fn requeue_stale_jobs(&self, older_than: chrono::Duration) -> Result<u64, StoreError> {
+    async fn requeue_stale_jobs(
+        &self,
+        older_than: chrono::Duration,
+        kinds: &[&str],
+    ) -> Result<u64, StoreError> {
         let cutoff = now() - older_than;
-        let result = sqlx::query::<DB>(
-            "UPDATE import_jobs SET state = 'queued', claimed_by = NULL, started_at = NULL \
-             WHERE state = 'running' AND started_at < $1",
-        )
-        .bind(SqlTime::from(cutoff))
-        .execute(&self.pool)
-        .await
-        .map_err(self.fail(|| "requeue stale import jobs".to_owned()))?;
+        let sql = format!(
+            "UPDATE import_jobs SET state = 'queued', claimed_by = NULL, started_at = NULL, \
+             heartbeat_at = NULL \
+             WHERE state = 'running' AND COALESCE(heartbeat_at, started_at) < $1{}",
+            kind_filter(kinds, 2)
+        );
+        let mut query = sqlx::query::<DB>(&sql).bind(SqlTime::from(cutoff));
+        for kind in kinds {
+            query = query.bind((*kind).to_owned());
+        }
+        let result = query
+            .execute(&self.pool)
+            .await
+            .map_err(self.fail(|| "requeue stale jobs".to_owned()))?;
         Ok(DB::rows_affected(&result))
     }
 

@@ -98,7 +98,7 @@ pub trait Store: StreamStore + Send + Sync {
         model_name: &str,
     ) -> Result<bool, StoreError>;
 
-    // --- Import jobs -------------------------------------------------------
+    // --- Background jobs ---------------------------------------------------
 
     /// Queues a job for the tenant. [`StoreError::NotFound`] if the tenant
     /// does not exist.
@@ -109,10 +109,26 @@ pub trait Store: StreamStore + Send + Sync {
         payload: Value,
     ) -> Result<ImportJob, StoreError>;
 
-    /// Atomically takes the oldest queued job of any tenant and marks it
-    /// running for `worker_id`. Concurrent callers, also in other processes,
-    /// never get the same job.
-    async fn claim_next_job(&self, worker_id: &str) -> Result<Option<ImportJob>, StoreError>;
+    /// Atomically takes the oldest queued job of any tenant whose kind is one
+    /// of `kinds` (every kind when `kinds` is empty) and marks it running for
+    /// `worker_id`. Concurrent callers, also in other processes, never get the
+    /// same job.
+    async fn claim_next_job(
+        &self,
+        worker_id: &str,
+        kinds: &[&str],
+    ) -> Result<Option<ImportJob>, StoreError>;
+
+    /// Records that `worker_id` still runs the job, with its progress when
+    /// given (`None` keeps the last one). `false` when the job is no longer
+    /// running for that worker (finished, or re-queued as stale): the worker
+    /// should then give it up.
+    async fn heartbeat_job(
+        &self,
+        job_id: Uuid,
+        worker_id: &str,
+        progress: Option<Value>,
+    ) -> Result<bool, StoreError>;
 
     /// Records a job's outcome: `Ok` → succeeded with that result, `Err` →
     /// failed with that message. [`StoreError::NotFound`] for an unknown job,
@@ -133,9 +149,14 @@ pub trait Store: StreamStore + Send + Sync {
     /// The tenant's jobs, newest first.
     async fn list_jobs(&self, tenant_id: &TenantId) -> Result<Vec<ImportJob>, StoreError>;
 
-    /// Puts running jobs that started more than `older_than` ago back in the
-    /// queue (their worker presumably crashed); returns how many.
-    async fn requeue_stale_jobs(&self, older_than: chrono::Duration) -> Result<u64, StoreError>;
+    /// Puts running jobs of `kinds` (every kind when empty) whose last
+    /// heartbeat, or start when they sent none, is more than `older_than` ago
+    /// back in the queue (their worker presumably crashed); returns how many.
+    async fn requeue_stale_jobs(
+        &self,
+        older_than: chrono::Duration,
+        kinds: &[&str],
+    ) -> Result<u64, StoreError>;
 
     // --- File transfers ----------------------------------------------------
 

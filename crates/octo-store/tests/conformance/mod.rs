@@ -50,6 +50,7 @@ macro_rules! conformance_suite {
             claim_takes_the_oldest_queued_job_of_any_tenant,
             concurrent_claimers_never_get_the_same_job,
             requeue_stale_jobs_puts_running_jobs_back,
+            workers_claim_only_their_kinds_and_heartbeats_keep_jobs,
             entity_insert_get_and_duplicate,
             update_entity_increments_version_and_moves_changed_time,
             update_entity_well_known_name_leave_set_clear,
@@ -509,7 +510,7 @@ pub async fn job_lifecycle_succeeded_and_failed(store: Arc<dyn Store>) {
     );
 
     let claimed = store
-        .claim_next_job("worker-1")
+        .claim_next_job("worker-1", &[])
         .await
         .expect("claim")
         .expect("a job");
@@ -519,7 +520,10 @@ pub async fn job_lifecycle_succeeded_and_failed(store: Arc<dyn Store>) {
     assert_eq!(claimed.claimed_by.as_deref(), Some("worker-1"));
     assert!(claimed.started_at.is_some_and(|t| t >= first.created_at));
     assert_eq!(claimed.payload, first.payload);
-    assert_eq!(store.claim_next_job("worker-2").await.expect("claim"), None);
+    assert_eq!(
+        store.claim_next_job("worker-2", &[]).await.expect("claim"),
+        None
+    );
 
     store
         .complete_job(first.job_id, Ok(json!({ "imported": 42 })))
@@ -560,7 +564,7 @@ pub async fn job_lifecycle_succeeded_and_failed(store: Arc<dyn Store>) {
         .enqueue_job(&tenant, "rt_data", json!([1, 2, 3]))
         .await
         .expect("enqueue");
-    store.claim_next_job("worker-1").await.expect("claim");
+    store.claim_next_job("worker-1", &[]).await.expect("claim");
     store
         .complete_job(second.job_id, Err("bad zip".to_owned()))
         .await
@@ -605,7 +609,7 @@ pub async fn claim_takes_the_oldest_queued_job_of_any_tenant(store: Arc<dyn Stor
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     let mut claimed = Vec::new();
-    while let Some(job) = store.claim_next_job("w").await.expect("claim") {
+    while let Some(job) = store.claim_next_job("w", &[]).await.expect("claim") {
         claimed.push(job.job_id);
     }
     assert_eq!(claimed, queued);
@@ -631,7 +635,7 @@ pub async fn concurrent_claimers_never_get_the_same_job(store: Arc<dyn Store>) {
         claimers.spawn(async move {
             let mut mine = Vec::new();
             while let Some(job) = store
-                .claim_next_job(&format!("worker-{worker}"))
+                .claim_next_job(&format!("worker-{worker}"), &[])
                 .await
                 .expect("claim")
             {
@@ -660,8 +664,8 @@ pub async fn requeue_stale_jobs_puts_running_jobs_back(store: Arc<dyn Store>) {
         .enqueue_job(&tenant, "rt_data", json!({}))
         .await
         .expect("enqueue");
-    store.claim_next_job("crashed").await.expect("claim");
-    store.claim_next_job("fine").await.expect("claim");
+    store.claim_next_job("crashed", &[]).await.expect("claim");
+    store.claim_next_job("fine", &[]).await.expect("claim");
     store
         .complete_job(done.job_id, Ok(json!({})))
         .await
@@ -674,7 +678,7 @@ pub async fn requeue_stale_jobs_puts_running_jobs_back(store: Arc<dyn Store>) {
     // Not old enough yet.
     assert_eq!(
         store
-            .requeue_stale_jobs(Duration::hours(1))
+            .requeue_stale_jobs(Duration::hours(1), &[])
             .await
             .expect("requeue"),
         0
@@ -682,7 +686,7 @@ pub async fn requeue_stale_jobs_puts_running_jobs_back(store: Arc<dyn Store>) {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     assert_eq!(
         store
-            .requeue_stale_jobs(Duration::milliseconds(1))
+            .requeue_stale_jobs(Duration::milliseconds(1), &[])
             .await
             .expect("requeue"),
         1
@@ -712,13 +716,105 @@ pub async fn requeue_stale_jobs_puts_running_jobs_back(store: Arc<dyn Store>) {
 
     // The requeued job is the oldest, so it is claimed next, a second time.
     let again = store
-        .claim_next_job("worker-2")
+        .claim_next_job("worker-2", &[])
         .await
         .expect("claim")
         .expect("job");
     assert_eq!(again.job_id, stale.job_id);
     assert_eq!(again.attempts, 2);
     assert_eq!(again.claimed_by.as_deref(), Some("worker-2"));
+}
+
+pub async fn workers_claim_only_their_kinds_and_heartbeats_keep_jobs(store: Arc<dyn Store>) {
+    let tenant = create_tenant(&store, "meshtest").await;
+    let ck = store
+        .enqueue_job(&tenant, "ck_model", json!({}))
+        .await
+        .expect("enqueue");
+    let dump = store
+        .enqueue_job(&tenant, "tenant_dump", json!({}))
+        .await
+        .expect("enqueue");
+    // The older CK job is not this worker's kind.
+    let claimed = store
+        .claim_next_job("exchange", &["tenant_dump", "tenant_restore"])
+        .await
+        .expect("claim")
+        .expect("job");
+    assert_eq!(claimed.job_id, dump.job_id);
+    assert_eq!(
+        store
+            .claim_next_job("exchange", &["tenant_dump"])
+            .await
+            .expect("claim"),
+        None
+    );
+
+    // A heartbeat stores the progress and keeps the job from looking stale.
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    assert!(
+        store
+            .heartbeat_job(dump.job_id, "exchange", Some(json!({"done": 7})))
+            .await
+            .expect("heartbeat")
+    );
+    assert_eq!(
+        store
+            .requeue_stale_jobs(Duration::milliseconds(20), &["tenant_dump"])
+            .await
+            .expect("requeue"),
+        0
+    );
+    let running = store
+        .get_job(&tenant, dump.job_id)
+        .await
+        .expect("get")
+        .expect("job");
+    assert_eq!(running.progress, Some(json!({"done": 7})));
+    assert!(running.heartbeat_at.is_some());
+    // Another worker's heartbeat does not count.
+    assert!(
+        !store
+            .heartbeat_job(dump.job_id, "someone-else", None)
+            .await
+            .expect("heartbeat")
+    );
+
+    // Requeueing one kind leaves the others alone.
+    let other = store
+        .claim_next_job("ck-worker", &["ck_model"])
+        .await
+        .expect("claim")
+        .expect("job");
+    assert_eq!(other.job_id, ck.job_id);
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    assert_eq!(
+        store
+            .requeue_stale_jobs(Duration::milliseconds(20), &["tenant_dump"])
+            .await
+            .expect("requeue"),
+        1
+    );
+    let ck_job = store
+        .get_job(&tenant, ck.job_id)
+        .await
+        .expect("get")
+        .expect("job");
+    assert_eq!(ck_job.state, JobState::Running);
+    let requeued = store
+        .get_job(&tenant, dump.job_id)
+        .await
+        .expect("get")
+        .expect("job");
+    assert_eq!(requeued.state, JobState::Queued);
+    assert_eq!(requeued.heartbeat_at, None);
+    // The worker that lost it learns so from its next heartbeat.
+    assert!(
+        !store
+            .heartbeat_job(dump.job_id, "exchange", None)
+            .await
+            .expect("heartbeat")
+    );
 }
 
 pub async fn entity_insert_get_and_duplicate(store: Arc<dyn Store>) {
