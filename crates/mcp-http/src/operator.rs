@@ -230,16 +230,16 @@ pub async fn run(command: Command, settings: &Settings) -> Result<String, Operat
             } else {
                 ImportStrategy::InsertOnly
             };
-            let path = file.clone();
-            let model =
-                tokio::task::spawn_blocking(move || octo_exchange::runtime_model::read_file(&path))
-                    .await
-                    .map_err(failed)?
-                    .map_err(failed)?;
-            let report =
-                octo_exchange::import_runtime_model(&platform.entities, &tenant, &model, strategy)
-                    .await
-                    .map_err(failed)?;
+            let progress = octo_exchange::Progress::default();
+            let report = octo_exchange::import_runtime_model_file(
+                &platform.entities,
+                &tenant,
+                &file,
+                strategy,
+                &progress,
+            )
+            .await
+            .map_err(failed)?;
             Ok(format!(
                 "Imported {} into tenant '{tenant}' ({}): {} entities inserted, {} updated, {} \
                  associations inserted, {} already present.",

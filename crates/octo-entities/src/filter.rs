@@ -11,7 +11,7 @@ use crate::path::{ResolvedPath, resolve};
 use crate::value::{date_time, to_stored};
 
 /// One condition on one attribute path.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Condition {
     pub attribute_path: String,
     pub operator: FilterOperator,
@@ -20,7 +20,7 @@ pub struct Condition {
 }
 
 /// Conditions combined with And (or Or when `any`), plus nested groups.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Criteria {
     pub conditions: Vec<Condition>,
     pub any: bool,

@@ -33,7 +33,7 @@ pub const MAX_EXPORT_ENTITIES: usize = 1_000_000;
 const PARENT_CHILD: &str = "System/ParentChild";
 
 /// What an export wrote.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportReport {
     pub entities: u64,

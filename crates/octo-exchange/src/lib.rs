@@ -11,16 +11,21 @@
 //!   files (one per collection, as `mongodump` lays them out) with a manifest of counts and
 //!   SHA-256 checksums; a restore verifies every checksum before it writes anything and then
 //!   writes in one transaction.
+//! - [`jobs`]: all of the above as durable background jobs in the store's job queue
+//!   ([`ExchangeJobs`]): tools enqueue and wait as long as their caller allows, a worker in
+//!   every server process runs them with heartbeats, and a restart resumes abandoned ones.
 //! - [`error`]: the error type, [`ExchangeError`].
 
 pub mod dump;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod jobs;
 pub mod runtime_model;
 
 pub use dump::{DumpManifest, DumpReport, Progress, RestoreReport, dump_tenant, restore_tenant};
 pub use error::ExchangeError;
 pub use export::{ExportReport, export_by_deep_graph, export_by_query};
-pub use import::{ImportReport, ImportStrategy, import_runtime_model};
+pub use import::{ImportReport, ImportStrategy, import_runtime_model, import_runtime_model_file};
+pub use jobs::{ExchangeJob, ExchangeJobs, JobDownload, JobOutcome, JobSettings};
 pub use runtime_model::{FileFormat, RuntimeModel};

@@ -9,7 +9,7 @@
 //! reader tells them apart by content, the writer by the file name.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -123,11 +123,67 @@ pub fn read_bytes(bytes: &[u8]) -> Result<RuntimeModel, ExchangeError> {
     parse_document("the file", bytes)
 }
 
-fn read_zip(bytes: &[u8]) -> Result<RuntimeModel, ExchangeError> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|error| ExchangeError::Format(format!("the zip cannot be opened: {error}")))?;
-    let mut names: Vec<String> = archive
-        .file_names()
+/// The largest YAML document an import reads: YAML is parsed whole in memory (JSON is
+/// streamed), so a bigger file is refused with a message saying to use JSON.
+pub const MAX_YAML_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Streams the entities of the runtime-model file at `path` to `each`, in file order, and
+/// returns the file's dependencies (of every document, in a zip). JSON documents (also inside a
+/// zip) are read entity by entity with constant memory; YAML documents are read whole, up to
+/// [`MAX_YAML_BYTES`]. An error from `each` stops the reading and is returned.
+///
+/// # Errors
+/// [`ExchangeError::Format`] naming the document and the position of the first problem;
+/// I/O errors; whatever `each` returns.
+pub fn stream_file(
+    path: &Path,
+    mut each: impl FnMut(RtEntityDoc) -> Result<(), ExchangeError>,
+) -> Result<Vec<String>, ExchangeError> {
+    let mut file = std::fs::File::open(path)?;
+    let mut magic = [0_u8; 4];
+    let read = read_up_to(&mut file, &mut magic)?;
+    let mut dependencies = Vec::new();
+    if magic[..read] == *b"PK\x03\x04" {
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(path)?)
+            .map_err(|error| ExchangeError::Format(format!("the zip cannot be opened: {error}")))?;
+        let names = document_names(archive.file_names());
+        if names.is_empty() {
+            return Err(ExchangeError::Format(
+                "the zip holds no .json, .yaml or .yml document".to_owned(),
+            ));
+        }
+        for name in names {
+            let entry = archive
+                .by_name(&name)
+                .map_err(|error| ExchangeError::Format(format!("'{name}' in the zip: {error}")))?;
+            let size = entry.size();
+            let found = stream_document(&format!("'{name}' in the zip"), entry, size, &mut each)?;
+            for dependency in found {
+                if !dependencies.contains(&dependency) {
+                    dependencies.push(dependency);
+                }
+            }
+        }
+        return Ok(dependencies);
+    }
+    let size = file.metadata()?.len();
+    stream_document("the file", std::fs::File::open(path)?, size, &mut each)
+}
+
+fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> Result<usize, std::io::Error> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+/// The `.json`, `.yaml` and `.yml` names of a zip, sorted.
+fn document_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut names: Vec<String> = names
         .filter(|name| {
             let lower = name.to_ascii_lowercase();
             lower.ends_with(".json") || lower.ends_with(".yaml") || lower.ends_with(".yml")
@@ -135,6 +191,179 @@ fn read_zip(bytes: &[u8]) -> Result<RuntimeModel, ExchangeError> {
         .map(str::to_owned)
         .collect();
     names.sort();
+    names
+}
+
+/// One JSON or YAML document (told apart by its first character) streamed to `each`.
+fn stream_document(
+    what: &str,
+    reader: impl Read,
+    size: u64,
+    each: &mut impl FnMut(RtEntityDoc) -> Result<(), ExchangeError>,
+) -> Result<Vec<String>, ExchangeError> {
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+    // Skip a byte-order mark and leading white space to see how the document starts.
+    let first = loop {
+        let buffer = reader.fill_buf()?;
+        let Some(&byte) = buffer.first() else {
+            break None;
+        };
+        if buffer.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            reader.consume(3);
+        } else if byte.is_ascii_whitespace() {
+            reader.consume(1);
+        } else {
+            break Some(byte);
+        }
+    };
+    if first == Some(b'{') {
+        let mut failure = None;
+        let mut deserializer = serde_json::Deserializer::from_reader(reader);
+        let seed = ModelSeed {
+            each,
+            failure: &mut failure,
+        };
+        let parsed = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer)
+            .and_then(|dependencies| deserializer.end().map(|()| dependencies));
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        return parsed.map_err(|error| not_a_model(what, true, &error.to_string()));
+    }
+    if size > MAX_YAML_BYTES {
+        return Err(ExchangeError::Format(format!(
+            "{what} is YAML of {} MiB; YAML is read whole in memory, so imports take YAML of \
+             up to {} MiB. Convert it to JSON (streamed, no size limit) or split it.",
+            size / (1024 * 1024),
+            MAX_YAML_BYTES / (1024 * 1024)
+        )));
+    }
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    let model = parse_document(what, &bytes)?;
+    drop(bytes);
+    for doc in model.entities {
+        each(doc)?;
+    }
+    Ok(model.dependencies)
+}
+
+fn not_a_model(what: &str, json: bool, error: &str) -> ExchangeError {
+    ExchangeError::Format(format!(
+        "{what} is not a runtime model ({} expected: {{dependencies, entities[]}} as in \
+         runtime-model.schema.json): {error}",
+        if json { "JSON" } else { "YAML" }
+    ))
+}
+
+/// The top-level object of a JSON runtime model, with `entities` handed to `each` one by one.
+struct ModelSeed<'a, F> {
+    each: &'a mut F,
+    /// The error `each` returned, if it stopped the reading.
+    failure: &'a mut Option<ExchangeError>,
+}
+
+const MODEL_FIELDS: &[&str] = &["$schema", "dependencies", "entities"];
+
+impl<'de, F> serde::de::DeserializeSeed<'de> for ModelSeed<'_, F>
+where
+    F: FnMut(RtEntityDoc) -> Result<(), ExchangeError>,
+{
+    type Value = Vec<String>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Vec<String>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, F> serde::de::Visitor<'de> for ModelSeed<'_, F>
+where
+    F: FnMut(RtEntityDoc) -> Result<(), ExchangeError>,
+{
+    type Value = Vec<String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object {dependencies, entities[]}")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+        use serde::de::Error;
+        let mut dependencies = None;
+        let mut entities = false;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "$schema" => {
+                    map.next_value::<Option<String>>()?;
+                }
+                "dependencies" => dependencies = Some(map.next_value::<Vec<String>>()?),
+                "entities" => {
+                    map.next_value_seed(EntitiesSeed {
+                        each: &mut *self.each,
+                        failure: &mut *self.failure,
+                    })?;
+                    entities = true;
+                }
+                other => return Err(A::Error::unknown_field(other, MODEL_FIELDS)),
+            }
+        }
+        if !entities {
+            return Err(A::Error::missing_field("entities"));
+        }
+        dependencies.ok_or_else(|| A::Error::missing_field("dependencies"))
+    }
+}
+
+/// The `entities` array, element by element.
+struct EntitiesSeed<'a, F> {
+    each: &'a mut F,
+    failure: &'a mut Option<ExchangeError>,
+}
+
+impl<'de, F> serde::de::DeserializeSeed<'de> for EntitiesSeed<'_, F>
+where
+    F: FnMut(RtEntityDoc) -> Result<(), ExchangeError>,
+{
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, F> serde::de::Visitor<'de> for EntitiesSeed<'_, F>
+where
+    F: FnMut(RtEntityDoc) -> Result<(), ExchangeError>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of entities")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        use serde::de::Error;
+        let mut index = 0_usize;
+        while let Some(doc) = seq
+            .next_element::<RtEntityDoc>()
+            .map_err(|error| A::Error::custom(format!("entities[{index}]: {error}")))?
+        {
+            if let Err(error) = (self.each)(doc) {
+                *self.failure = Some(error);
+                return Err(A::Error::custom("the import stopped"));
+            }
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+fn read_zip(bytes: &[u8]) -> Result<RuntimeModel, ExchangeError> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|error| ExchangeError::Format(format!("the zip cannot be opened: {error}")))?;
+    let names = document_names(archive.file_names());
     if names.is_empty() {
         return Err(ExchangeError::Format(
             "the zip holds no .json, .yaml or .yml document".to_owned(),
@@ -415,5 +644,65 @@ mod tests {
                 .collect();
             assert_eq!(read.entities, expected, "{name}");
         }
+    }
+
+    fn streamed(
+        what: &str,
+        text: &str,
+        size: u64,
+    ) -> Result<(Vec<String>, Vec<RtEntityDoc>), ExchangeError> {
+        let mut seen = Vec::new();
+        let dependencies = stream_document(what, text.as_bytes(), size, &mut |doc| {
+            seen.push(doc);
+            Ok(())
+        })?;
+        Ok((dependencies, seen))
+    }
+
+    #[test]
+    fn streaming_reads_json_in_any_key_order_and_yaml_whole() {
+        let model = sample();
+        let mut json = serde_json::to_value(&model).expect("json");
+        // Entities before dependencies, with a BOM and white space in front.
+        let text = format!(
+            "\u{feff}  {{\"entities\": {}, \"$schema\": \"x\", \"dependencies\": {}}}",
+            json["entities"].take(),
+            json["dependencies"].take()
+        );
+        let (dependencies, entities) = streamed("the file", &text, 10).expect("streams");
+        assert_eq!(dependencies, model.dependencies);
+        assert_eq!(entities, model.entities);
+        let (dependencies, entities) = streamed("the file", YAML, 10).expect("yaml reads");
+        assert_eq!(dependencies, model.dependencies);
+        assert_eq!(entities, model.entities);
+    }
+
+    #[test]
+    fn streaming_names_the_bad_entity_and_refuses_big_yaml() {
+        let text =
+            r#"{"dependencies": [], "entities": [{"rtId": "a", "ckTypeId": "B/C"}, {"rtId": 7}]}"#;
+        let error = streamed("the file", text, 10)
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.starts_with("The runtime-model file cannot be read: the file is not a runtime model (JSON expected"),
+            "{error}"
+        );
+        assert!(
+            error.contains("entities[1]: invalid type: integer `7`"),
+            "{error}"
+        );
+        let missing = streamed("the file", r#"{"entities": []}"#, 10).expect_err("refused");
+        assert!(
+            missing.to_string().contains("missing field `dependencies`"),
+            "{missing}"
+        );
+        let big = streamed("the file", YAML, MAX_YAML_BYTES + 1).expect_err("refused");
+        assert_eq!(
+            big.to_string(),
+            "The runtime-model file cannot be read: the file is YAML of 64 MiB; YAML is read whole \
+             in memory, so imports take YAML of up to 64 MiB. Convert it to JSON (streamed, no \
+             size limit) or split it."
+        );
     }
 }

@@ -6,6 +6,7 @@ use octo_auth::AuthService;
 use octo_ck::catalog::CkCatalog;
 use octo_ck_service::CkService;
 use octo_entities::Entities;
+use octo_exchange::{ExchangeJobs, JobSettings};
 use octo_store::Store;
 use octo_streamdata::StreamData;
 use octo_tenancy::{ResolvedTenant, TenancyError, Tenants};
@@ -24,6 +25,8 @@ pub struct Platform {
     pub stream_data: StreamData,
     /// File uploads and downloads beside MCP (`/file-transfer/...`).
     pub transfers: TransferService,
+    /// Runtime-model imports and exports, tenant dumps and restores as background jobs.
+    pub exchange: ExchangeJobs,
     /// Logins against the identity provider; `None` when authentication is disabled, and then
     /// every tool runs without one.
     pub auth: Option<Arc<AuthService>>,
@@ -59,24 +62,37 @@ impl Platform {
         }
         let entities = Entities::new(Arc::clone(&ck));
         let stream_data = StreamData::new(Arc::clone(&ck));
+        let exchange = ExchangeJobs::new(
+            entities.clone(),
+            transfers.clone(),
+            Arc::clone(&ck),
+            JobSettings::default(),
+        );
         Ok(Self {
             tenants,
             ck,
             entities,
             stream_data,
             transfers,
+            exchange,
             auth: None,
         })
     }
 
     /// Starts what must run beside the tools for as long as the platform serves: the CK import
-    /// worker (models stay `Importing` without it) and the expired-transfer sweeper. Both stop
+    /// worker (models stay `Importing` without it), the exchange worker (imports, exports,
+    /// dumps and restores stay queued without it) and the expired-transfer sweeper. All stop
     /// when `shutdown` fires; `worker_id` must be unique per process (it labels claimed jobs).
     pub fn spawn_background_tasks(
         &self,
         worker_id: String,
         shutdown: tokio_util::sync::CancellationToken,
     ) {
+        tokio::spawn(
+            self.exchange
+                .clone()
+                .run_worker(worker_id.clone(), shutdown.child_token()),
+        );
         tokio::spawn(Arc::clone(&self.ck).run_worker(worker_id, shutdown.child_token()));
         tokio::spawn(self.transfers.clone().run_sweeper(shutdown.child_token()));
     }

@@ -90,9 +90,18 @@ pub struct GetCkLibraryStatusOutput {
 #[serde(rename_all = "camelCase")]
 pub struct JobSummary {
     pub job_id: String,
+    /// `ck_model_import`, `rt_import`, `rt_export_query`, `rt_export_graph`,
+    /// `tenant_dump` or `tenant_restore` (the system tenant holds restores).
+    pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_id: Option<String>,
     pub state: String,
+    /// Documents done (and in all, when known) as the job's worker last reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Value>,
+    /// What a finished job produced, e.g. the download of an export or dump.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub created_at: String,
@@ -110,8 +119,10 @@ impl Tool for GetCkLibraryStatus {
             name: "get_ck_library_status",
             title: "CK library status",
             description: "Reports every CK model of a tenant with its loaded version and \
-                modelState (Importing, Available, ResolveFailed with the reason), and the recent \
-                import jobs. Reads the store: the reliable source after an import.",
+                modelState (Importing, Available, ResolveFailed with the reason), and the \
+                tenant's 20 most recent background jobs (CK imports, runtime-model imports and \
+                exports, dumps; restores under the system tenant) with state, progress and \
+                result. Reads the store: the reliable source after an import.",
             category: Category::ConstructionKit,
             access: Access::Read,
             annotations: Annotations::READ_ONLY,
@@ -145,8 +156,11 @@ impl Tool for GetCkLibraryStatus {
             .take(20)
             .map(|job| JobSummary {
                 job_id: job.job_id.to_string(),
+                kind: job.kind,
                 model_id: job.payload["model"]["id"].as_str().map(str::to_owned),
                 state: format!("{:?}", job.state),
+                progress: job.progress.filter(|_| !job.state.is_finished()),
+                result: job.result,
                 error: job.error,
                 created_at: job.created_at.to_rfc3339(),
                 finished_at: job.finished_at.map(|t| t.to_rfc3339()),

@@ -4,14 +4,12 @@
 //! itself is `octo-exchange`'s; these tools resolve tenants, find uploads, register downloads
 //! and word the results.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use octo_exchange::runtime_model::FileFormat;
-use octo_exchange::{ExchangeError, ImportStrategy};
+use octo_exchange::{ExchangeJob, ImportStrategy, JobDownload, JobOutcome};
 use octo_ids::TenantId;
-use octo_store::TransferRecord;
+use octo_store::JobState;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -41,6 +39,8 @@ pub fn thousands(value: u64) -> String {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FileDownloadOutput {
+    /// The background job that produced the file.
+    pub job_id: String,
     /// The download's id; cancel_file_transfer frees it early.
     pub transfer_id: String,
     /// GET this path (relative to the server's base URL) to fetch the file.
@@ -58,13 +58,14 @@ pub struct FileDownloadOutput {
 }
 
 impl FileDownloadOutput {
-    fn new(record: &TransferRecord) -> Self {
+    fn new(job_id: String, download: &JobDownload) -> Self {
         Self {
-            transfer_id: record.transfer_id.clone(),
-            download_url_path: download_path(&record.transfer_id),
-            file_name: record.file_name.clone(),
-            size_bytes: record.size_bytes.unwrap_or(0),
-            expires_at_utc: record.expires_at.to_rfc3339(),
+            job_id,
+            transfer_id: download.transfer_id.clone(),
+            download_url_path: download_path(&download.transfer_id),
+            file_name: download.file_name.clone(),
+            size_bytes: download.size_bytes,
+            expires_at_utc: download.expires_at.to_rfc3339(),
             entity_count: None,
             association_count: None,
         }
@@ -75,94 +76,99 @@ fn download_path(transfer_id: &str) -> String {
     format!("{}{transfer_id}", octo_transfer::DOWNLOAD_PATH_PREFIX)
 }
 
-/// A fresh work file in the transfer folder; its `.part` name lets the sweeper remove it if the
-/// server dies before it is registered.
-fn work_file(platform: &Platform) -> Result<PathBuf, String> {
-    let nonce = octo_transfer::id::new_id().map_err(|e| e.to_string())?;
-    Ok(platform
-        .transfers
-        .config()
-        .root
-        .join(format!("export-{nonce}.part")))
+/// A job state as the reference names bot-job states.
+fn status_name(state: JobState) -> &'static str {
+    match state {
+        JobState::Queued => "Queued",
+        JobState::Running => "Running",
+        JobState::Succeeded => "Succeeded",
+        JobState::Failed => "Failed",
+    }
 }
 
-/// Runs `work` for at most `minutes` (0 = no limit). A timed-out write is dropped, which rolls
-/// its transaction back.
-async fn within<T>(
+/// Enqueues `job` for `owner` and waits for it up to `minutes` (0: not at all), reporting its
+/// progress to the client's progress token (when it asked for progress) as `what`. The job
+/// does not depend on this call: when the wait ends first, the job keeps running and the
+/// error names it. `fail` words an error for the tenant acted on.
+async fn run_as_job(
+    platform: &Platform,
+    ctx: &ToolContext,
+    owner: &TenantId,
+    job: &ExchangeJob,
     minutes: u32,
     what: &str,
-    work: impl std::future::Future<Output = Result<T, ExchangeError>>,
-) -> Result<T, String> {
-    if minutes == 0 {
-        return work.await.map_err(|e| e.to_string());
-    }
-    match tokio::time::timeout(Duration::from_secs(u64::from(minutes) * 60), work).await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(_) => Err(format!(
-            "{what} did not finish within {minutes} minutes and was stopped; nothing was \
-             changed. Retry with a larger waitTimeoutMinutes."
-        )),
+    fail: impl Fn(String) -> ToolError,
+) -> Result<(String, JobOutcome), ToolError> {
+    let jobs = &platform.exchange;
+    let queued = jobs
+        .enqueue(owner, job)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let job_id = queued.job_id;
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_secs(u64::from(minutes).saturating_mul(60));
+    let progress = &ctx.call.progress;
+    let finished = loop {
+        let current = jobs
+            .wait_step(owner, job_id, deadline)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if current.state.is_finished() || tokio::time::Instant::now() >= deadline {
+            break current;
+        }
+        if progress.is_requested()
+            && let Some((done, total)) = jobs.progress(&current)
+        {
+            #[allow(clippy::cast_precision_loss)]
+            progress
+                .report(
+                    done as f64,
+                    total.map(|t| t as f64),
+                    format!("{what}: {done} documents"),
+                )
+                .await;
+        }
+    };
+    match finished.state {
+        JobState::Succeeded => {
+            let outcome = finished
+                .result
+                .and_then(|result| serde_json::from_value::<JobOutcome>(result).ok())
+                .ok_or_else(|| {
+                    fail(format!(
+                        "Job '{job_id}' succeeded, but its result cannot be read;                          get_ck_library_status shows it."
+                    ))
+                })?;
+            Ok((job_id.to_string(), outcome))
+        }
+        JobState::Failed => Err(fail(format!(
+            "Job '{job_id}' failed: {}",
+            finished.error.as_deref().unwrap_or("(no reason given)")
+        ))),
+        state => Err(fail(format!(
+            "Job '{job_id}' did not complete within {} minutes (last status: {}). It keeps \
+             running in the background: get_ck_library_status for tenant '{owner}' lists it \
+             (recentJobs) with its progress and, once done, its result.",
+            thousands(u64::from(minutes)),
+            status_name(state)
+        ))),
     }
 }
 
-/// Drives `work` while reporting `counters` to the client's progress token every half second
-/// (only when the client asked for progress).
-async fn reporting<T>(
-    progress: &crate::tool::Progress,
-    counters: &octo_exchange::Progress,
-    what: &str,
-    work: impl std::future::Future<Output = T>,
-) -> T {
-    if !progress.is_requested() {
-        return work.await;
-    }
-    tokio::pin!(work);
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
-    loop {
-        tokio::select! {
-            result = &mut work => return result,
-            _ = tick.tick() => {
-                let (done, total) = counters.get();
-                #[allow(clippy::cast_precision_loss)]
-                progress
-                    .report(
-                        done as f64,
-                        total.map(|t| t as f64),
-                        format!("{what}: {done} documents"),
-                    )
-                    .await;
-            }
-        }
-    }
+/// A job outcome of another kind than the tool started; cannot happen unless the store was
+/// tampered with.
+fn unexpected(job_id: &str) -> String {
+    format!("Job '{job_id}' produced a result of another kind than this tool started.")
 }
 
 /// The completed upload `transfer_id`, or the reference's message and why.
-async fn uploaded(
-    platform: &Platform,
-    transfer_id: &str,
-) -> Result<(PathBuf, TransferRecord), String> {
+async fn uploaded(platform: &Platform, transfer_id: &str) -> Result<(), String> {
     platform
         .transfers
         .open_completed(transfer_id)
         .await
+        .map(|_| ())
         .map_err(|error| format!("Upload '{transfer_id}' not found or expired. {error}"))
-}
-
-/// Registers `path` as a download named `file_name`, removing the file if that fails.
-async fn register(
-    platform: &Platform,
-    tenant: &TenantId,
-    file_name: &str,
-    path: &std::path::Path,
-) -> Result<TransferRecord, String> {
-    let registered = platform
-        .transfers
-        .register_download(Some(tenant.clone()), file_name, path)
-        .await;
-    if registered.is_err() {
-        let _ = tokio::fs::remove_file(path).await;
-    }
-    registered.map_err(|error| error.to_string())
 }
 
 // --- import_runtime_model ------------------------------------------------------------------
@@ -189,7 +195,8 @@ pub struct ImportRuntimeModelParams {
     /// The tenant; defaults to the URL tenant.
     #[serde(default)]
     pub tenant_id: Option<String>,
-    /// How long the import may take, in minutes (0 = no limit).
+    /// How long to wait for the background import job, in minutes (0: return at once). The job
+    /// keeps running when the wait ends first.
     #[serde(default = "ten")]
     pub wait_timeout_minutes: u32,
 }
@@ -205,6 +212,8 @@ fn thirty() -> u32 {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportRuntimeModelOutput {
+    /// The background job that ran the import.
+    pub job_id: String,
     pub import_strategy: String,
     pub entities_inserted: u64,
     pub entities_updated: u64,
@@ -225,9 +234,11 @@ impl Tool for ImportRuntimeModel {
             description: "Imports entities and associations from an uploaded runtime-model file \
                 (OctoMesh's format: {dependencies, entities[{rtId, ckTypeId, rtWellKnownName, \
                 attributes[{id, value}], associations[{roleId, targetRtId, targetCkTypeId}]}]} \
-                as JSON, YAML or a zip). Every entity is checked against the tenant's CK models \
-                as create_entity checks it; all is written in one transaction, or nothing, \
-                with every problem listed by entity index, rtId and attribute.",
+                as JSON, YAML or a zip) as a background job. Every entity is checked against \
+                the tenant's CK models as create_entity checks it before anything is written; \
+                any problem refuses the whole file, every one listed by entity index, rtId and \
+                attribute. JSON is streamed (no size limit beyond the upload cap); YAML is read \
+                whole and limited to 64 MiB.",
             category: Category::FileTransfer,
             annotations: Annotations::ADDITIVE,
             access: Access::Write,
@@ -257,49 +268,48 @@ impl Tool for ImportRuntimeModel {
             return Err(ToolError::invalid("transferId is required."));
         }
         let tenant = self.0.tenant(ctx, params.tenant_id.as_deref()).await?;
-        let (path, _) = uploaded(&self.0, transfer_id)
+        uploaded(&self.0, transfer_id)
             .await
             .map_err(|e| failed_in(e, &tenant))?;
         let strategy = match params.import_strategy {
             ImportStrategyDto::InsertOnly => ImportStrategy::InsertOnly,
             ImportStrategyDto::Upsert => ImportStrategy::Upsert,
         };
-        let entities = self.0.entities.clone();
-        let tenant_id = tenant.tenant_id.clone();
-        let report = within(
+        let job = ExchangeJob::ImportRuntimeModel {
+            transfer_id: transfer_id.to_owned(),
+            strategy,
+        };
+        let (job_id, outcome) = run_as_job(
+            &self.0,
+            ctx,
+            &tenant.tenant_id,
+            &job,
             params.wait_timeout_minutes,
-            "The runtime model import",
-            async move {
-                let model = tokio::task::spawn_blocking(move || {
-                    octo_exchange::runtime_model::read_file(&path)
-                })
-                .await
-                .map_err(|e| ExchangeError::Request(format!("reading the upload failed: {e}")))??;
-                octo_exchange::import_runtime_model(&entities, &tenant_id, &model, strategy).await
-            },
+            "Importing",
+            |e| failed_in(e, &tenant),
         )
-        .await
-        .map_err(|e| failed_in(e, &tenant))?;
-        // As the reference does: a consumed upload is removed.
-        if let Err(error) = self.0.transfers.cancel(transfer_id).await {
-            tracing::warn!(%error, transfer_id, "imported upload not removed");
-        }
+        .await?;
+        let JobOutcome::ImportRuntimeModel { report, .. } = outcome else {
+            return Err(failed_in(unexpected(&job_id), &tenant));
+        };
+        let message = format!(
+            "Runtime model import ({}) completed (job '{job_id}'): {} entities inserted, {} \
+             updated, {} associations inserted, {} already present.",
+            strategy.as_str(),
+            report.entities_inserted,
+            report.entities_updated,
+            report.associations_inserted,
+            report.associations_unchanged
+        );
         Ok(Success::new(ImportRuntimeModelOutput {
+            job_id,
             import_strategy: strategy.as_str().to_owned(),
             entities_inserted: report.entities_inserted,
             entities_updated: report.entities_updated,
             associations_inserted: report.associations_inserted,
             associations_unchanged: report.associations_unchanged,
         })
-        .message(format!(
-            "Runtime model import ({}) completed: {} entities inserted, {} updated, {} \
-             associations inserted, {} already present.",
-            strategy.as_str(),
-            report.entities_inserted,
-            report.entities_updated,
-            report.associations_inserted,
-            report.associations_unchanged
-        ))
+        .message(message)
         .tenant(tenant.tenant_id.to_string()))
     }
 }
@@ -324,7 +334,8 @@ pub struct ExportRuntimeModelByQueryParams {
     /// The tenant; defaults to the URL tenant.
     #[serde(default)]
     pub tenant_id: Option<String>,
-    /// How long the export may take, in minutes (0 = no limit).
+    /// How long to wait for the background export job, in minutes (0: return at once). The job
+    /// keeps running when the wait ends first.
     #[serde(default = "ten")]
     pub wait_timeout_minutes: u32,
 }
@@ -374,41 +385,34 @@ impl Tool for ExportRuntimeModelByQuery {
             return Err(ToolError::invalid("ckTypeId is required."));
         }
         let tenant = self.0.tenant(ctx, params.tenant_id.as_deref()).await?;
-        let path = work_file(&self.0).map_err(ToolError::failed)?;
-        let criteria = params
-            .filters
-            .as_ref()
-            .map(octo_entities::filter::Criteria::from);
-        let format = FileFormat::from_file_name(&params.file_name);
-        let exported = within(
-            params.wait_timeout_minutes,
-            "The export",
-            octo_exchange::export_by_query(
-                &self.0.entities,
-                &tenant.tenant_id,
-                &params.ck_type_id,
-                criteria.as_ref(),
-                &path,
-                format,
-            ),
-        )
-        .await;
-        let report = match exported {
-            Ok(report) => report,
-            Err(error) => {
-                let _ = tokio::fs::remove_file(&path).await;
-                return Err(failed_in(error, &tenant));
-            }
+        let job = ExchangeJob::ExportByQuery {
+            ck_type_id: params.ck_type_id.trim().to_owned(),
+            criteria: params
+                .filters
+                .as_ref()
+                .map(octo_entities::filter::Criteria::from),
+            file_name: params.file_name.clone(),
         };
-        let record = register(&self.0, &tenant.tenant_id, &params.file_name, &path)
-            .await
-            .map_err(|e| failed_in(e, &tenant))?;
-        let mut output = FileDownloadOutput::new(&record);
+        let (job_id, outcome) = run_as_job(
+            &self.0,
+            ctx,
+            &tenant.tenant_id,
+            &job,
+            params.wait_timeout_minutes,
+            "Exporting",
+            |e| failed_in(e, &tenant),
+        )
+        .await?;
+        let JobOutcome::Export { download, report } = outcome else {
+            return Err(failed_in(unexpected(&job_id), &tenant));
+        };
+        let mut output = FileDownloadOutput::new(job_id, &download);
         output.entity_count = Some(report.entities);
         output.association_count = Some(report.associations);
         let message = format!(
-            "Runtime export by query '{}' ready. GET '{}' to fetch ({} bytes).",
+            "Runtime export by query '{}' ready (job '{}'). GET '{}' to fetch ({} bytes).",
             params.ck_type_id.trim(),
+            output.job_id,
             output.download_url_path,
             thousands(output.size_bytes)
         );
@@ -435,7 +439,8 @@ pub struct ExportRuntimeModelByDeepGraphParams {
     /// The tenant; defaults to the URL tenant.
     #[serde(default)]
     pub tenant_id: Option<String>,
-    /// How long the export may take, in minutes (0 = no limit).
+    /// How long to wait for the background export job, in minutes (0: return at once). The job
+    /// keeps running when the wait ends first.
     #[serde(default = "ten")]
     pub wait_timeout_minutes: u32,
 }
@@ -481,37 +486,32 @@ impl Tool for ExportRuntimeModelByDeepGraph {
             ));
         }
         let tenant = self.0.tenant(ctx, params.tenant_id.as_deref()).await?;
-        let path = work_file(&self.0).map_err(ToolError::failed)?;
-        let format = FileFormat::from_file_name(&params.file_name);
-        let exported = within(
-            params.wait_timeout_minutes,
-            "The export",
-            octo_exchange::export_by_deep_graph(
-                &self.0.entities,
-                &tenant.tenant_id,
-                &params.origin_rt_ids,
-                &params.origin_ck_type_id,
-                &path,
-                format,
-            ),
-        )
-        .await;
-        let report = match exported {
-            Ok(report) => report,
-            Err(error) => {
-                let _ = tokio::fs::remove_file(&path).await;
-                return Err(failed_in(error, &tenant));
-            }
+        let job = ExchangeJob::ExportByDeepGraph {
+            origin_rt_ids: params.origin_rt_ids.clone(),
+            origin_ck_type_id: params.origin_ck_type_id.trim().to_owned(),
+            file_name: params.file_name.clone(),
         };
-        let record = register(&self.0, &tenant.tenant_id, &params.file_name, &path)
-            .await
-            .map_err(|e| failed_in(e, &tenant))?;
-        let mut output = FileDownloadOutput::new(&record);
+        let (job_id, outcome) = run_as_job(
+            &self.0,
+            ctx,
+            &tenant.tenant_id,
+            &job,
+            params.wait_timeout_minutes,
+            "Exporting",
+            |e| failed_in(e, &tenant),
+        )
+        .await?;
+        let JobOutcome::Export { download, report } = outcome else {
+            return Err(failed_in(unexpected(&job_id), &tenant));
+        };
+        let mut output = FileDownloadOutput::new(job_id, &download);
         output.entity_count = Some(report.entities);
         output.association_count = Some(report.associations);
         let message = format!(
-            "Runtime export by deep graph ({} root(s)) ready. GET '{}' to fetch ({} bytes).",
+            "Runtime export by deep graph ({} root(s)) ready (job '{}'). GET '{}' to fetch ({} \
+             bytes).",
             params.origin_rt_ids.len(),
+            output.job_id,
             output.download_url_path,
             thousands(output.size_bytes)
         );
@@ -533,11 +533,11 @@ pub struct DumpTenantParams {
     /// The download's name; default `<targetTenantId>-dump.tar.gz`.
     #[serde(default)]
     pub file_name: Option<String>,
-    /// Include stream-data archives (there are none on this server yet; accepted for
-    /// compatibility).
+    /// Include stream-data archives (not yet written to dumps; accepted for compatibility).
     #[serde(default)]
     pub include_archive_data: bool,
-    /// How long the dump may take, in minutes (0 = no limit).
+    /// How long to wait for the background dump job, in minutes (0: return at once). The job
+    /// keeps running when the wait ends first.
     #[serde(default = "thirty")]
     pub wait_timeout_minutes: u32,
     /// Accepted for compatibility; the tenant dumped is targetTenantId.
@@ -595,31 +595,33 @@ impl Tool for DumpTenant {
             .file_name
             .filter(|name| !name.trim().is_empty())
             .unwrap_or_else(|| format!("{target}-dump.tar.gz"));
-        let path = work_file(&self.0).map_err(ToolError::failed)?;
-        let store = std::sync::Arc::clone(self.0.store());
-        let counters = octo_exchange::Progress::default();
-        let dumped = reporting(
-            &ctx.call.progress,
-            &counters,
-            "Dumping",
-            within(
-                params.wait_timeout_minutes,
-                "The dump",
-                octo_exchange::dump_tenant(store.as_ref(), &target, &path, &counters),
-            ),
-        )
-        .await;
-        if let Err(error) = dumped {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(in_target(error));
-        }
-        let record = register(&self.0, &target, &file_name, &path)
+        self.0
+            .tenants
+            .require(&target)
             .await
-            .map_err(in_target)?;
-        let output = FileDownloadOutput::new(&record);
+            .map_err(|e| in_target(e.to_string()))?;
+        let job = ExchangeJob::DumpTenant {
+            file_name,
+            include_archive_data: params.include_archive_data,
+        };
+        let (job_id, outcome) = run_as_job(
+            &self.0,
+            ctx,
+            &target,
+            &job,
+            params.wait_timeout_minutes,
+            "Dumping",
+            in_target,
+        )
+        .await?;
+        let JobOutcome::DumpTenant { download, .. } = outcome else {
+            return Err(in_target(unexpected(&job_id)));
+        };
+        let output = FileDownloadOutput::new(job_id, &download);
         let message = format!(
-            "Dump of tenant '{target}' ready ({} bytes). GET '{}' to fetch.",
+            "Dump of tenant '{target}' ready ({} bytes, job '{}'). GET '{}' to fetch.",
             thousands(output.size_bytes),
+            output.job_id,
             output.download_url_path
         );
         Ok(Success::new(output)
@@ -651,7 +653,8 @@ pub struct RestoreTenantParams {
     /// Must be true: a restore replaces the tenant's models, entities and associations.
     #[serde(default)]
     pub confirm: bool,
-    /// How long the restore may take, in minutes (0 = no limit).
+    /// How long to wait for the background restore job, in minutes (0: return at once). The job
+    /// keeps running when the wait ends first.
     #[serde(default = "thirty")]
     pub wait_timeout_minutes: u32,
     /// Accepted for compatibility; the tenant restored is targetTenantId.
@@ -662,6 +665,8 @@ pub struct RestoreTenantParams {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RestoreTenantOutput {
+    /// The background job that ran the restore.
+    pub job_id: String,
     /// The tenant the dump was made from.
     pub source_tenant_id: String,
     pub ck_models: u64,
@@ -726,26 +731,31 @@ impl Tool for RestoreTenant {
                  another tenant."
             )));
         }
-        let (path, _) = uploaded(&self.0, transfer_id).await.map_err(in_target)?;
-        let store = std::sync::Arc::clone(self.0.store());
-        let counters = octo_exchange::Progress::default();
-        let restored = reporting(
-            &ctx.call.progress,
-            &counters,
+        uploaded(&self.0, transfer_id).await.map_err(in_target)?;
+        let job = ExchangeJob::RestoreTenant {
+            transfer_id: transfer_id.to_owned(),
+            target_tenant_id: target.clone(),
+            restore_archive_data: params.restore_archive_data,
+        };
+        // The target may not exist yet, so the job belongs to the system tenant.
+        let (job_id, outcome) = run_as_job(
+            &self.0,
+            ctx,
+            &TenantId::system(),
+            &job,
+            params.wait_timeout_minutes,
             "Restoring",
-            within(
-                params.wait_timeout_minutes,
-                "The restore",
-                octo_exchange::restore_tenant(store.as_ref(), &path, &target, &counters),
-            ),
+            in_target,
         )
-        .await;
-        // Whatever happened, the tenant's library may have to be read again.
-        self.0.ck.invalidate(&target).await;
-        let report = restored.map_err(in_target)?;
-        if let Err(error) = self.0.transfers.cancel(transfer_id).await {
-            tracing::warn!(%error, transfer_id, "restored upload not removed");
-        }
+        .await?;
+        let JobOutcome::RestoreTenant {
+            source_tenant_id,
+            counts,
+            ..
+        } = outcome
+        else {
+            return Err(in_target(unexpected(&job_id)));
+        };
         let database = params
             .database_name
             .filter(|name| !name.trim().is_empty())
@@ -755,18 +765,19 @@ impl Tool for RestoreTenant {
             .filter(|name| !name.trim().is_empty())
             .map(|old| format!(" (old: '{old}')"))
             .unwrap_or_default();
-        let counts = report.counts;
+        let message = format!(
+            "Tenant '{target}' restored from upload (job '{job_id}'). Database \
+             '{database}'{old}. {} CK models, {} entities, {} associations.",
+            counts.ck_models, counts.entities, counts.associations
+        );
         Ok(Success::new(RestoreTenantOutput {
-            source_tenant_id: report.source_tenant_id,
+            job_id,
+            source_tenant_id,
             ck_models: counts.ck_models,
             entities: counts.entities,
             associations: counts.associations,
         })
-        .message(format!(
-            "Tenant '{target}' restored from upload: {} CK models, {} entities, {} associations. \
-             Database '{database}'{old}.",
-            counts.ck_models, counts.entities, counts.associations
-        ))
+        .message(message)
         .tenant(target.to_string()))
     }
 }

@@ -8,6 +8,7 @@ use octo_ids::TenantId;
 use octo_store::{Direction, Store};
 use octo_test_support::both_backends;
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 
 use crate::test_support::{call, error};
 use crate::{Platform, ToolRegistry, test_platform_on};
@@ -118,9 +119,17 @@ entities:
         targetCkTypeId: Test.Plant/Station
 ";
 
+/// The platform with its exchange worker running (as `spawn_background_tasks` starts it; the
+/// CK worker is left out so `tenant_with_model` runs CK jobs itself).
 async fn setup(store: Arc<dyn Store>) -> (Platform, Arc<ToolRegistry>) {
     let platform = test_platform_on(store).await;
     let registry = Arc::new(crate::standard_registry(&platform).expect("registry"));
+    tokio::spawn(
+        platform
+            .exchange
+            .clone()
+            .run_worker("test-exchange".into(), CancellationToken::new()),
+    );
     (platform, registry)
 }
 
@@ -155,6 +164,19 @@ async fn upload(registry: &Arc<ToolRegistry>, platform: &Platform, body: &[u8]) 
             .expect("complete")
     );
     id
+}
+
+/// What a failed job's error says after the reference's `Job '{jobId}' failed: ` prefix.
+fn job_failure(out: &Value) -> &str {
+    let message = error(out);
+    let rest = message
+        .strip_prefix("Job '")
+        .and_then(|rest| rest.split_once("' failed: "))
+        .map(|(id, reason)| {
+            assert!(uuid::Uuid::parse_str(id).is_ok(), "{message}");
+            reason
+        });
+    rest.unwrap_or_else(|| panic!("not a job failure: {message}"))
 }
 
 /// The bytes of a download an export or dump produced.
@@ -234,12 +256,13 @@ async fn runtime_model_imports_validates_and_round_trips_through_exports(store: 
     assert_eq!(first["isSuccess"], json!(true), "{first}");
     assert_eq!(first["entitiesInserted"], json!(2), "{first}");
     assert_eq!(first["associationsInserted"], json!(1), "{first}");
+    let job_id = first["jobId"].as_str().expect("jobId");
     assert_eq!(
         first["message"],
-        json!(
-            "Runtime model import (InsertOnly) completed: 2 entities inserted, 0 updated, 1 \
-               associations inserted, 0 already present."
-        )
+        json!(format!(
+            "Runtime model import (InsertOnly) completed (job '{job_id}'): 2 entities \
+             inserted, 0 updated, 1 associations inserted, 0 already present."
+        ))
     );
     let pump = call(
         &registry,
@@ -325,7 +348,7 @@ async fn runtime_model_imports_validates_and_round_trips_through_exports(store: 
     )
     .await;
     assert_eq!(refused["isSuccess"], json!(false), "{refused}");
-    let message = error(&refused);
+    let message = job_failure(&refused);
     assert!(
         message
             .starts_with("The runtime model was not imported (nothing was written): 4 problem(s):"),
@@ -425,7 +448,7 @@ async fn runtime_model_imports_validates_and_round_trips_through_exports(store: 
         graph["message"]
             .as_str()
             .unwrap_or_default()
-            .starts_with("Runtime export by deep graph (1 root(s)) ready."),
+            .starts_with("Runtime export by deep graph (1 root(s)) ready (job '"),
         "{graph}"
     );
     let yaml = download(&platform, &graph).await;
@@ -445,7 +468,7 @@ async fn runtime_model_imports_validates_and_round_trips_through_exports(store: 
     )
     .await;
     assert_eq!(
-        error(&wrong_root),
+        job_failure(&wrong_root),
         format!("Entity with ID '{PUMP}' not found in type 'Test.Plant/Station'")
     );
 }
@@ -478,8 +501,9 @@ async fn dump_restores_into_a_fresh_tenant_and_a_corrupt_dump_changes_nothing(
     assert_eq!(
         dumped["message"],
         json!(format!(
-            "Dump of tenant 'plantsource' ready ({} bytes). GET '{}' to fetch.",
+            "Dump of tenant 'plantsource' ready ({} bytes, job '{}'). GET '{}' to fetch.",
             crate::transfers::exchange::thousands(archive.len() as u64),
+            dumped["jobId"].as_str().unwrap_or_default(),
             dumped["downloadUrlPath"].as_str().unwrap_or_default()
         ))
     );
@@ -550,7 +574,7 @@ async fn dump_restores_into_a_fresh_tenant_and_a_corrupt_dump_changes_nothing(
     .await;
     assert_eq!(refused["isSuccess"], json!(false), "{refused}");
     assert!(
-        error(&refused).starts_with("The tenant dump was refused (nothing was changed):"),
+        job_failure(&refused).starts_with("The tenant dump was refused (nothing was changed):"),
         "{refused}"
     );
     assert_eq!(contents(&store, "plantrestored").await, before);
@@ -564,7 +588,7 @@ async fn dump_restores_into_a_fresh_tenant_and_a_corrupt_dump_changes_nothing(
     )
     .await;
     assert!(
-        error(&refused).starts_with("The tenant dump was refused (nothing was changed):"),
+        job_failure(&refused).starts_with("The tenant dump was refused (nothing was changed):"),
         "{refused}"
     );
     assert_eq!(contents(&store, "plantrestored").await, before);
@@ -584,7 +608,252 @@ async fn dump_restores_into_a_fresh_tenant_and_a_corrupt_dump_changes_nothing(
     .await;
     assert_eq!(
         error(&missing),
-        "Tenant 'nosuchtenant' does not exist.",
+        "Tenant 'nosuchtenant' not found. Call get_tenants to list the tenants, or \
+         create_tenant to create it.",
         "{missing}"
     );
+}
+
+/// The job id in a `Job '{jobId}' did not complete within …` message.
+fn timed_out_job(out: &Value) -> uuid::Uuid {
+    let message = error(out);
+    let id = message
+        .strip_prefix("Job '")
+        .and_then(|rest| rest.split_once('\''))
+        .map(|(id, _)| id)
+        .unwrap_or_else(|| panic!("not a job message: {message}"));
+    uuid::Uuid::parse_str(id).unwrap_or_else(|_| panic!("no job id in: {message}"))
+}
+
+both_backends!(a_dump_job_outlives_the_call_that_stopped_waiting);
+async fn a_dump_job_outlives_the_call_that_stopped_waiting(store: Arc<dyn Store>) {
+    // No worker yet: the job stays queued while the call waits (0 minutes: not at all).
+    let platform = test_platform_on(Arc::clone(&store)).await;
+    let registry = Arc::new(crate::standard_registry(&platform).expect("registry"));
+    tenant_with_model(&platform, &registry, "plantsource").await;
+    let dumped = call(
+        &registry,
+        "dump_tenant",
+        json!({"targetTenantId": "plantsource", "waitTimeoutMinutes": 0}),
+    )
+    .await;
+    assert_eq!(dumped["isSuccess"], json!(false), "{dumped}");
+    let job_id = timed_out_job(&dumped);
+    assert!(
+        error(&dumped).starts_with(&format!(
+            "Job '{job_id}' did not complete within 0 minutes (last status: Queued). It keeps \
+             running in the background: get_ck_library_status for tenant 'plantsource' lists it"
+        )),
+        "{dumped}"
+    );
+
+    // A worker (another process's, or this one's after a restart) runs it to the end.
+    let tenant: TenantId = "plantsource".parse().expect("tenant");
+    assert!(
+        platform
+            .exchange
+            .run_next_job("later")
+            .await
+            .expect("job runs")
+    );
+    let status = call(
+        &registry,
+        "get_ck_library_status",
+        json!({"tenantId": "plantsource"}),
+    )
+    .await;
+    let job = status["recentJobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .find(|job| job["jobId"] == json!(job_id.to_string()))
+        .unwrap_or_else(|| panic!("job listed: {status}"))
+        .clone();
+    assert_eq!(job["kind"], json!("tenant_dump"), "{job}");
+    assert_eq!(job["state"], json!("Succeeded"), "{job}");
+    let download = &job["result"]["download"];
+    let transfer_id = download["transferId"].as_str().expect("download");
+    let (path, record) = platform
+        .transfers
+        .open_completed(transfer_id)
+        .await
+        .expect("the dump is downloadable");
+    assert_eq!(record.tenant_id, tenant);
+    let archive = tokio::fs::read(path).await.expect("read");
+    assert_eq!(download["sizeBytes"], json!(archive.len()));
+    assert_eq!(job["result"]["counts"]["ckModels"], json!(2), "{job}");
+}
+
+both_backends!(a_restarted_worker_resumes_an_abandoned_job);
+async fn a_restarted_worker_resumes_an_abandoned_job(store: Arc<dyn Store>) {
+    let platform = test_platform_on(Arc::clone(&store)).await;
+    let registry = Arc::new(crate::standard_registry(&platform).expect("registry"));
+    tenant_with_model(&platform, &registry, "plantsource").await;
+    let tenant: TenantId = "plantsource".parse().expect("tenant");
+    let job = octo_exchange::ExchangeJob::DumpTenant {
+        file_name: "resumed.tar.gz".into(),
+        include_archive_data: false,
+    };
+    let queued = platform
+        .exchange
+        .enqueue(&tenant, &job)
+        .await
+        .expect("enqueued");
+    // A worker claims it and dies without a heartbeat or an outcome.
+    let claimed = store
+        .claim_next_job("crashed-process", octo_exchange::jobs::KINDS)
+        .await
+        .expect("claim")
+        .expect("job");
+    assert_eq!(claimed.job_id, queued.job_id);
+
+    // The restarted process's worker re-queues it once it is stale, runs it and records it.
+    let settings = octo_exchange::JobSettings {
+        heartbeat: std::time::Duration::from_millis(50),
+        stale_after: std::time::Duration::from_millis(200),
+    };
+    let restarted = octo_exchange::ExchangeJobs::new(
+        platform.entities.clone(),
+        platform.transfers.clone(),
+        Arc::clone(&platform.ck),
+        settings,
+    );
+    let shutdown = CancellationToken::new();
+    let worker = tokio::spawn(
+        restarted
+            .clone()
+            .run_worker("restarted-process".into(), shutdown.clone()),
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let done = loop {
+        let current = restarted
+            .wait_step(&tenant, queued.job_id, deadline)
+            .await
+            .expect("job");
+        if current.state.is_finished() || tokio::time::Instant::now() >= deadline {
+            break current;
+        }
+    };
+    shutdown.cancel();
+    worker.await.expect("worker stops");
+    assert_eq!(done.state, octo_store::JobState::Succeeded, "{done:?}");
+    assert_eq!(done.attempts, 2);
+    assert_eq!(done.claimed_by.as_deref(), Some("restarted-process"));
+    assert_eq!(
+        done.result.expect("result")["download"]["fileName"],
+        json!("resumed.tar.gz")
+    );
+}
+
+both_backends!(a_failed_job_says_why_in_the_reference_words);
+async fn a_failed_job_says_why_in_the_reference_words(store: Arc<dyn Store>) {
+    let (platform, registry) = setup(Arc::clone(&store)).await;
+    tenant_with_model(&platform, &registry, "octosystem").await;
+    let refused = import(
+        &registry,
+        &platform,
+        "octosystem",
+        b"{\"entities\": [{\"rtId\": 7}]}",
+        "InsertOnly",
+    )
+    .await;
+    assert_eq!(refused["isSuccess"], json!(false), "{refused}");
+    let reason = job_failure(&refused);
+    assert!(
+        reason.starts_with("The runtime-model file cannot be read:"),
+        "{refused}"
+    );
+    let status = call(
+        &registry,
+        "get_ck_library_status",
+        json!({"tenantId": "octosystem"}),
+    )
+    .await;
+    let job = &status["recentJobs"][0];
+    assert_eq!(job["kind"], json!("rt_import"), "{status}");
+    assert_eq!(job["state"], json!("Failed"), "{status}");
+    assert_eq!(job["error"], json!(reason), "{status}");
+}
+
+both_backends!(a_large_json_import_is_streamed_in_batches_and_bad_input_writes_nothing);
+async fn a_large_json_import_is_streamed_in_batches_and_bad_input_writes_nothing(
+    store: Arc<dyn Store>,
+) {
+    let (platform, registry) = setup(Arc::clone(&store)).await;
+    tenant_with_model(&platform, &registry, "octosystem").await;
+    // More entities than one write batch; dependencies after the entities; each pump's
+    // station comes after it in the file (a forward reference).
+    let pairs = octo_exchange::import::IMPORT_BATCH + 250;
+    let id = |i: usize| format!("65f1c0ffee{i:014x}");
+    let mut entities = Vec::new();
+    for i in 0..pairs {
+        entities.push(json!({
+            "rtId": id(2 * i), "ckTypeId": "Test.Plant/Pump",
+            "attributes": [{"id": "Test.Plant/Name", "value": format!("P-{i}")},
+                           {"id": "Test.Plant/FlowRate", "value": i}],
+            "associations": [{"roleId": "System/ParentChild", "targetRtId": id(2 * i + 1),
+                              "targetCkTypeId": "Test.Plant/Station"}]
+        }));
+        entities.push(json!({
+            "rtId": id(2 * i + 1), "ckTypeId": "Test.Plant/Station",
+            "attributes": [{"id": "Test.Plant/Name", "value": format!("S-{i}")}]
+        }));
+    }
+    let tenant: TenantId = "octosystem".parse().expect("tenant");
+    let before = store.count_entities(&tenant, &[]).await.expect("count");
+
+    // One bad entity near the end: nothing at all is written.
+    let mut bad = entities.clone();
+    bad[2 * pairs - 2]["attributes"][1]["value"] = json!("fast");
+    let text = format!(
+        "{{\"entities\": {}, \"dependencies\": [\"Test.Plant-[1.0,2.0)\"]}}",
+        Value::from(bad)
+    );
+    let refused = import(
+        &registry,
+        &platform,
+        "octosystem",
+        text.as_bytes(),
+        "InsertOnly",
+    )
+    .await;
+    assert!(
+        job_failure(&refused).starts_with(&format!(
+            "The runtime model was not imported (nothing was written): 1 problem(s):\nentities[{}] (rtId '{}'): Attribute 'FlowRate' expects a Double value",
+            2 * pairs - 2,
+            id(2 * pairs - 2)
+        )),
+        "{refused}"
+    );
+    assert_eq!(
+        store.count_entities(&tenant, &[]).await.expect("count"),
+        before
+    );
+
+    let text = format!(
+        "{{\"entities\": {}, \"dependencies\": [\"Test.Plant-[1.0,2.0)\"]}}",
+        Value::from(entities)
+    );
+    let imported = import(
+        &registry,
+        &platform,
+        "octosystem",
+        text.as_bytes(),
+        "InsertOnly",
+    )
+    .await;
+    assert_eq!(imported["isSuccess"], json!(true), "{imported}");
+    assert_eq!(imported["entitiesInserted"], json!(2 * pairs), "{imported}");
+    assert_eq!(imported["associationsInserted"], json!(pairs), "{imported}");
+    assert_eq!(
+        store.count_entities(&tenant, &[]).await.expect("count"),
+        before + 2 * pairs as u64
+    );
+    let last = id(2 * pairs - 2).parse().expect("id");
+    let links = store
+        .list_associations(&tenant, &last, Direction::Outbound, None)
+        .await
+        .expect("links");
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].target_rt_id.to_string(), id(2 * pairs - 1));
 }
