@@ -30,6 +30,9 @@ pub enum Command {
         /// The archive to write, e.g. meshtest-dump.tar.gz.
         #[arg(short = 'f', long = "file")]
         file: PathBuf,
+        /// Include the samples of the tenant's stream-data archives.
+        #[arg(long)]
+        include_archive_data: bool,
     },
     /// Restore a dump (from `dump` or dump_tenant) into a tenant, created when missing.
     Restore {
@@ -40,6 +43,9 @@ pub enum Command {
         /// Replace the data of an existing tenant.
         #[arg(long)]
         replace: bool,
+        /// Restore the stream-data samples the dump holds (enables stream data in the tenant).
+        #[arg(long)]
+        restore_archive_data: bool,
     },
     /// Import a CK model: a zip of the model folder, or one YAML or JSON document.
     ImportCk {
@@ -157,13 +163,23 @@ pub async fn run(command: Command, settings: &Settings) -> Result<String, Operat
     let platform = start_platform(settings).await?;
     let store = Arc::clone(platform.store());
     match command {
-        Command::Dump { tenant, file } => {
+        Command::Dump {
+            tenant,
+            file,
+            include_archive_data,
+        } => {
             let tenant = tenant_id(&tenant)?;
             let counters = Progress::default();
             let report = with_bar(
                 &format!("Dumping '{tenant}'"),
                 &counters,
-                octo_exchange::dump_tenant(store.as_ref(), &tenant, &file, &counters),
+                octo_exchange::dump_tenant(
+                    store.as_ref(),
+                    &tenant,
+                    &file,
+                    include_archive_data.then_some(&platform.stream_data),
+                    &counters,
+                ),
             )
             .await
             .map_err(failed)?;
@@ -182,6 +198,7 @@ pub async fn run(command: Command, settings: &Settings) -> Result<String, Operat
             tenant,
             file,
             replace,
+            restore_archive_data,
         } => {
             let tenant = tenant_id(&tenant)?;
             if tenant.is_system() {
@@ -199,7 +216,13 @@ pub async fn run(command: Command, settings: &Settings) -> Result<String, Operat
             let restored = with_bar(
                 &format!("Restoring '{tenant}'"),
                 &counters,
-                octo_exchange::restore_tenant(store.as_ref(), &file, &tenant, &counters),
+                octo_exchange::restore_tenant(
+                    store.as_ref(),
+                    &file,
+                    &tenant,
+                    restore_archive_data.then_some(&platform.stream_data),
+                    &counters,
+                ),
             )
             .await;
             platform.ck.invalidate(&tenant).await;

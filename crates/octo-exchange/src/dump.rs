@@ -5,11 +5,15 @@
 //! <tenant>/ckModels.bson         one BSON document per CK model
 //! <tenant>/entities.bson         one per entity, `_id` = its rtId as an ObjectId
 //! <tenant>/associations.bson     one per association
+//! <tenant>/streamdata.<archiveRtId>.bson
+//!                                one per stream-data sample of that archive (with archive data)
 //! ```
 //!
 //! — the folder layout `mongodump` writes, so `bsondump` reads the parts. The tenant is read as
 //! one consistent snapshot ([`octo_store::Store::read_tenant_snapshot`]) and written page by
-//! page, so memory stays flat whatever the tenant's size.
+//! page, so memory stays flat whatever the tenant's size. With archive data, each archive's
+//! samples follow, paged by time (read after the snapshot, so samples written meanwhile may be
+//! included); the manifest lists them with their checksums like every other part.
 //!
 //! [`restore_tenant`] first unpacks the archive to a work folder, checking the manifest and
 //! every part's size and SHA-256; only when all match does it write, in one transaction
@@ -24,9 +28,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 use octo_ids::{CkModelId, OctoObjectId, TenantId};
 use octo_store::{
-    Association, CkModelState, RtEntity, SNAPSHOT_PAGE, SnapshotCounts, SnapshotSink,
-    SnapshotSource, Store, StoreError, StoredCkModel, TenantRecord,
+    ArchiveTable, Association, CkModelState, RtEntity, SNAPSHOT_PAGE, SnapshotCounts, SnapshotSink,
+    SnapshotSource, Store, StoreError, StoredCkModel, StreamRowsQuery, StreamSample,
+    StreamSelection, StreamValue, TenantRecord,
 };
+use octo_streamdata::StreamData;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -39,6 +45,10 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const FORMAT_NAME: &str = "octomesh-tenant-dump";
 /// The parts, in the order they are written and restored.
 pub const PARTS: [&str; 3] = ["ckModels", "entities", "associations"];
+/// The name of an archive's samples part is this, the archive's rtId and `.bson`.
+pub const SAMPLES_PREFIX: &str = "streamdata.";
+/// Samples read per query while dumping.
+const SAMPLE_PAGE: u32 = 5000;
 /// The largest manifest read (a real one is a few hundred bytes).
 const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 
@@ -83,6 +93,8 @@ pub struct RestoreReport {
     /// The tenant the archive was made from.
     pub source_tenant_id: String,
     pub counts: SnapshotCounts,
+    /// Stream-data samples restored (0 without archive data).
+    pub samples: u64,
 }
 
 /// Counters a dump or restore advances page by page. Poll them from another task to show
@@ -333,6 +345,7 @@ pub async fn dump_tenant(
     store: &dyn Store,
     tenant: &TenantId,
     path: &Path,
+    archive_data: Option<&StreamData>,
     progress: &Progress,
 ) -> Result<DumpReport, ExchangeError> {
     let work = WorkDir::create(path)?;
@@ -350,7 +363,15 @@ pub async fn dump_tenant(
         associations,
         ..
     } = sink;
-    let parts = vec![models.finish()?, entities.finish()?, associations.finish()?];
+    let mut parts = vec![models.finish()?, entities.finish()?, associations.finish()?];
+    if let Some(streams) = archive_data {
+        let archives = streams.archive_tables(tenant).await.map_err(|e| {
+            ExchangeError::Request(format!("The stream-data archives cannot be listed: {e}"))
+        })?;
+        for archive in &archives {
+            parts.push(dump_samples(store, tenant, &archive.table, &work.0, progress).await?);
+        }
+    }
     let manifest = DumpManifest {
         format: FORMAT_NAME.to_owned(),
         format_version: FORMAT_VERSION,
@@ -369,6 +390,179 @@ pub async fn dump_tenant(
         manifest,
         size_bytes,
     })
+}
+
+/// One stored sample in a dump: the time in microseconds since the epoch, the source rtId and
+/// the values by column name (BSON keeps integers, doubles, booleans and text apart).
+#[derive(Serialize, Deserialize)]
+struct SampleDoc {
+    time: i64,
+    source: String,
+    values: bson::Document,
+}
+
+/// The samples part of an archive, page by page in (time, source) order.
+async fn dump_samples(
+    store: &dyn Store,
+    tenant: &TenantId,
+    table: &ArchiveTable,
+    work: &Path,
+    progress: &Progress,
+) -> Result<PartEntry, ExchangeError> {
+    let mut writer = PartWriter::create(
+        work,
+        format!("{tenant}/{SAMPLES_PREFIX}{}.bson", table.archive_id),
+    )?;
+    let columns: Vec<usize> = (0..table.columns.len()).collect();
+    let mut last: Option<(i64, String)> = None;
+    let mut limit = SAMPLE_PAGE;
+    loop {
+        let query = StreamRowsQuery {
+            selection: StreamSelection {
+                from: last.as_ref().map(|(time, _)| *time),
+                ..StreamSelection::default()
+            },
+            columns: columns.clone(),
+            descending: false,
+            limit,
+        };
+        let page = store.query_samples(table, &query).await?;
+        let full = page.len() == limit as usize;
+        let mut progressed = false;
+        for sample in page {
+            // The page starts at the last time seen (inclusive): skip what was written.
+            if let Some((time, source)) = &last
+                && (sample.time, &sample.source) <= (*time, source)
+            {
+                continue;
+            }
+            let mut values = bson::Document::new();
+            for (column, value) in table.columns.iter().zip(&sample.values) {
+                values.insert(column.name.clone(), to_bson_value(value));
+            }
+            writer.write(&SampleDoc {
+                time: sample.time,
+                source: sample.source.clone(),
+                values,
+            })?;
+            progress.advance(1);
+            progressed = true;
+            last = Some((sample.time, sample.source));
+        }
+        if !full {
+            break;
+        }
+        // A whole page of one time: read more at once until it moves on.
+        limit = if progressed {
+            SAMPLE_PAGE
+        } else {
+            limit.saturating_mul(2)
+        };
+    }
+    writer.finish()
+}
+
+fn to_bson_value(value: &StreamValue) -> bson::Bson {
+    match value {
+        StreamValue::Null => bson::Bson::Null,
+        StreamValue::Integer(i) => bson::Bson::Int64(*i),
+        StreamValue::Double(f) => bson::Bson::Double(*f),
+        StreamValue::Boolean(b) => bson::Bson::Boolean(*b),
+        StreamValue::Text(t) => bson::Bson::String(t.clone()),
+    }
+}
+
+fn from_bson_value(value: Option<&bson::Bson>, what: &str) -> Result<StreamValue, ExchangeError> {
+    Ok(match value {
+        None | Some(bson::Bson::Null) => StreamValue::Null,
+        Some(bson::Bson::Int64(i)) => StreamValue::Integer(*i),
+        Some(bson::Bson::Int32(i)) => StreamValue::Integer(i64::from(*i)),
+        Some(bson::Bson::Double(f)) => StreamValue::Double(*f),
+        Some(bson::Bson::Boolean(b)) => StreamValue::Boolean(*b),
+        Some(bson::Bson::String(t)) => StreamValue::Text(t.clone()),
+        Some(other) => {
+            return Err(ExchangeError::Archive(format!(
+                "{what} holds a sample value of an unsupported BSON type ({other})."
+            )));
+        }
+    })
+}
+
+/// Whether `path` is an archive's samples part.
+#[must_use]
+pub fn is_samples_part(path: &str) -> bool {
+    samples_archive(path).is_some()
+}
+
+/// The archive rtId of a samples part path `<tenant>/streamdata.<rtId>.bson`.
+fn samples_archive(path: &str) -> Option<OctoObjectId> {
+    let (_, file_name) = path.split_once('/')?;
+    file_name
+        .strip_prefix(SAMPLES_PREFIX)?
+        .strip_suffix(".bson")?
+        .parse()
+        .ok()
+}
+
+/// Restores every samples part into the target's archives (recreated empty first).
+async fn restore_samples(
+    store: &dyn Store,
+    streams: &StreamData,
+    work: &Path,
+    manifest: &DumpManifest,
+    target: &TenantId,
+    progress: &Progress,
+) -> Result<u64, ExchangeError> {
+    let parts: Vec<(&PartEntry, OctoObjectId)> = manifest
+        .parts
+        .iter()
+        .filter_map(|part| samples_archive(&part.path).map(|id| (part, id)))
+        .collect();
+    if parts.is_empty() {
+        return Ok(0);
+    }
+    let cannot = |e: &dyn std::fmt::Display| {
+        ExchangeError::Request(format!(
+            "The tenant was restored, but its stream-data samples were not: {e}. Run \
+             restore_tenant again to retry."
+        ))
+    };
+    streams
+        .enable_after_restore(target)
+        .await
+        .map_err(|e| cannot(&e))?;
+    let mut restored = 0;
+    for (part, archive_id) in parts {
+        let resolved = streams
+            .resolve(target, &archive_id.to_string())
+            .await
+            .map_err(|e| cannot(&e))?;
+        let table = &resolved.table;
+        store.drop_archive_table(table).await?;
+        store.create_archive_table(table).await?;
+        let mut reader = PartReader {
+            path: part.path.clone(),
+            file: Some(BufReader::new(File::open(work.join(&part.path))?)),
+        };
+        while let Some(page) = reader.next_page::<SampleDoc>()? {
+            let mut samples = Vec::with_capacity(page.len());
+            for doc in page {
+                let values = table
+                    .columns
+                    .iter()
+                    .map(|column| from_bson_value(doc.values.get(&column.name), &part.path))
+                    .collect::<Result<Vec<_>, _>>()?;
+                samples.push(StreamSample {
+                    time: doc.time,
+                    source: doc.source,
+                    values,
+                });
+            }
+            restored += store.write_samples(table, &samples).await?;
+            progress.advance(samples.len());
+        }
+    }
+    Ok(restored)
 }
 
 fn write_archive(work: &Path, manifest: &DumpManifest, path: &Path) -> Result<u64, ExchangeError> {
@@ -431,7 +625,8 @@ fn unpack_and_verify(archive: &Path, work: &Path) -> Result<DumpManifest, Exchan
         let Some((folder, file_name)) = name.split_once('/') else {
             return Err(refuse(format!("unexpected entry '{name}' in the archive.")));
         };
-        let known = PARTS.iter().any(|p| file_name == format!("{p}.bson"));
+        let known = PARTS.iter().any(|p| file_name == format!("{p}.bson"))
+            || samples_archive(&name).is_some();
         if !known || folder.parse::<TenantId>().is_err() || file_name.contains('/') {
             return Err(refuse(format!("unexpected entry '{name}' in the archive.")));
         }
@@ -631,13 +826,24 @@ pub async fn restore_tenant(
     store: &dyn Store,
     archive: &Path,
     target: &TenantId,
+    archive_data: Option<&StreamData>,
     progress: &Progress,
 ) -> Result<RestoreReport, ExchangeError> {
     let work = WorkDir::create(archive)?;
     let manifest = unpack_and_verify(archive, &work.0)?;
     let counts = manifest.counts;
+    let samples: u64 = if archive_data.is_some() {
+        manifest
+            .parts
+            .iter()
+            .filter(|part| samples_archive(&part.path).is_some())
+            .map(|part| part.documents)
+            .sum()
+    } else {
+        0
+    };
     progress.total.store(
-        counts.ck_models + counts.entities + counts.associations,
+        counts.ck_models + counts.entities + counts.associations + samples,
         Ordering::Relaxed,
     );
     let mut source = RestoreSource {
@@ -660,8 +866,15 @@ pub async fn restore_tenant(
             StoreError::Aborted { reason } => ExchangeError::Archive(reason),
             other => ExchangeError::Store(other),
         })?;
+    let samples = match archive_data {
+        Some(streams) => {
+            restore_samples(store, streams, &work.0, &manifest, target, progress).await?
+        }
+        None => 0,
+    };
     Ok(RestoreReport {
         source_tenant_id: manifest.tenant_id,
         counts,
+        samples,
     })
 }

@@ -26,6 +26,7 @@ use octo_entities::Entities;
 use octo_entities::filter::Criteria;
 use octo_ids::TenantId;
 use octo_store::{ImportJob, SnapshotCounts, Store};
+use octo_streamdata::StreamData;
 use octo_transfer::TransferService;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -136,11 +137,17 @@ pub enum JobOutcome {
     DumpTenant {
         download: JobDownload,
         counts: SnapshotCounts,
+        /// Stream-data samples written (0 without archive data).
+        #[serde(default)]
+        samples: u64,
     },
     RestoreTenant {
         target_tenant_id: String,
         source_tenant_id: String,
         counts: SnapshotCounts,
+        /// Stream-data samples restored.
+        #[serde(default)]
+        samples: u64,
     },
 }
 
@@ -173,6 +180,7 @@ struct Inner {
     entities: Entities,
     transfers: TransferService,
     ck: Arc<CkService>,
+    streams: StreamData,
     settings: JobSettings,
     enqueued: Notify,
     finished: Notify,
@@ -195,6 +203,7 @@ impl ExchangeJobs {
         entities: Entities,
         transfers: TransferService,
         ck: Arc<CkService>,
+        streams: StreamData,
         settings: JobSettings,
     ) -> Self {
         Self {
@@ -203,6 +212,7 @@ impl ExchangeJobs {
                 entities,
                 transfers,
                 ck,
+                streams,
                 settings,
                 enqueued: Notify::new(),
                 finished: Notify::new(),
@@ -443,25 +453,46 @@ impl ExchangeJobs {
             }
             ExchangeJob::DumpTenant {
                 file_name,
-                include_archive_data: _,
+                include_archive_data,
             } => {
                 let path = self.work_file()?;
-                let dumped = dump_tenant(inner.store.as_ref(), tenant, &path, progress).await;
+                let dumped = dump_tenant(
+                    inner.store.as_ref(),
+                    tenant,
+                    &path,
+                    include_archive_data.then_some(&inner.streams),
+                    progress,
+                )
+                .await;
                 let report = discard_on_error(dumped, &path).await?;
                 let download = self.register(tenant, &file_name, &path).await?;
+                let samples = report
+                    .manifest
+                    .parts
+                    .iter()
+                    .filter(|part| crate::dump::is_samples_part(&part.path))
+                    .map(|part| part.documents)
+                    .sum();
                 Ok(JobOutcome::DumpTenant {
                     download,
                     counts: report.manifest.counts,
+                    samples,
                 })
             }
             ExchangeJob::RestoreTenant {
                 transfer_id,
                 target_tenant_id,
-                restore_archive_data: _,
+                restore_archive_data,
             } => {
                 let path = self.upload(&transfer_id).await?;
-                let restored =
-                    restore_tenant(inner.store.as_ref(), &path, &target_tenant_id, progress).await;
+                let restored = restore_tenant(
+                    inner.store.as_ref(),
+                    &path,
+                    &target_tenant_id,
+                    restore_archive_data.then_some(&inner.streams),
+                    progress,
+                )
+                .await;
                 // Whatever happened, the tenant's library may have to be read again.
                 inner.ck.invalidate(&target_tenant_id).await;
                 let report = restored?;
@@ -470,6 +501,7 @@ impl ExchangeJobs {
                     target_tenant_id: target_tenant_id.to_string(),
                     source_tenant_id: report.source_tenant_id,
                     counts: report.counts,
+                    samples: report.samples,
                 })
             }
         }

@@ -175,7 +175,7 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
     let dir = tempfile::tempdir().expect("tempdir");
     let archive = dir.path().join("source-dump.tar.gz");
     let progress = Progress::default();
-    let report = dump_tenant(store.as_ref(), &source, &archive, &progress)
+    let report = dump_tenant(store.as_ref(), &source, &archive, None, &progress)
         .await
         .expect("dump");
     // One model, `count` entities, `count - 1` associations.
@@ -205,7 +205,7 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
 
     let copy: TenantId = "copy".parse().expect("tenant");
     let progress = Progress::default();
-    let restored = restore_tenant(store.as_ref(), &archive, &copy, &progress)
+    let restored = restore_tenant(store.as_ref(), &archive, &copy, None, &progress)
         .await
         .expect("restore");
     assert_eq!(progress.get(), (2 * count as u64, Some(2 * count as u64)));
@@ -214,7 +214,7 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
     let expected = contents(&store, &source).await;
     assert_eq!(contents(&store, &copy).await, expected);
     // Restoring again over the copy replaces its data with the same.
-    restore_tenant(store.as_ref(), &archive, &copy, &Progress::default())
+    restore_tenant(store.as_ref(), &archive, &copy, None, &Progress::default())
         .await
         .expect("restore again");
     assert_eq!(contents(&store, &copy).await, expected);
@@ -232,7 +232,7 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
     // Make the copy differ from the source first, to see that nothing is overwritten.
     store.clean_tenant(&copy).await.expect("clean");
     let before = contents(&store, &copy).await;
-    let err = restore_tenant(store.as_ref(), &tampered, &copy, &Progress::default())
+    let err = restore_tenant(store.as_ref(), &tampered, &copy, None, &Progress::default())
         .await
         .expect_err("checksum");
     assert!(matches!(err, ExchangeError::Archive(_)), "{err}");
@@ -250,15 +250,21 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
     let bytes = std::fs::read(&archive).expect("read");
     let truncated = dir.path().join("truncated.tar.gz");
     std::fs::write(&truncated, &bytes[..bytes.len() * 2 / 3]).expect("write");
-    let err = restore_tenant(store.as_ref(), &truncated, &copy, &Progress::default())
-        .await
-        .expect_err("truncated");
+    let err = restore_tenant(
+        store.as_ref(),
+        &truncated,
+        &copy,
+        None,
+        &Progress::default(),
+    )
+    .await
+    .expect_err("truncated");
     assert!(matches!(err, ExchangeError::Archive(_)), "{err}");
     let mut parts = entries(&archive);
     parts.retain(|(name, _)| !name.ends_with("associations.bson"));
     let missing = dir.path().join("missing.tar.gz");
     pack(&missing, &parts);
-    let err = restore_tenant(store.as_ref(), &missing, &copy, &Progress::default())
+    let err = restore_tenant(store.as_ref(), &missing, &copy, None, &Progress::default())
         .await
         .expect_err("missing part");
     assert!(
@@ -285,6 +291,7 @@ async fn dump_then_restore_reproduces_the_tenant_and_refuses_corrupt_archives(
         store.as_ref(),
         &missing_tenant,
         &dir.path().join("x.tar.gz"),
+        None,
         &Progress::default(),
     )
     .await

@@ -260,6 +260,39 @@ impl StreamData {
         }
     }
 
+    /// The tenant's archives that have a table (activated or disabled), with their layouts;
+    /// empty when the tenant has no stream data. What a tenant dump copies.
+    pub async fn archive_tables(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<ResolvedArchive>, StreamDataError> {
+        if !self.model_enabled(tenant).await? || !self.store().stream_store_exists(tenant).await? {
+            return Ok(Vec::new());
+        }
+        let library = self.ck.library(tenant).await?;
+        let mut out = Vec::new();
+        for archive in self.archives(tenant).await? {
+            // An archive whose columns do not resolve has no table to copy.
+            let Ok(resolved) = layout(tenant, &library, archive) else {
+                continue;
+            };
+            if self.store().archive_table_exists(&resolved.table).await? {
+                out.push(resolved);
+            }
+        }
+        Ok(out)
+    }
+
+    /// After a tenant restore replaced its models and entities: drops the cached library and
+    /// enables stream data again (store and archive tables recreated as in [`Self::enable`]).
+    pub async fn enable_after_restore(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<EnableReport, StreamDataError> {
+        self.ck.invalidate(tenant).await;
+        self.enable(tenant).await
+    }
+
     // --- Paths ----------------------------------------------------------------------------
 
     /// The attribute paths of `ck_type_id` an archive could record.

@@ -66,6 +66,7 @@ impl Platform {
             entities.clone(),
             transfers.clone(),
             Arc::clone(&ck),
+            stream_data.clone(),
             JobSettings::default(),
         );
         Ok(Self {

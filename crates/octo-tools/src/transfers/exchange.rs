@@ -533,7 +533,8 @@ pub struct DumpTenantParams {
     /// The download's name; default `<targetTenantId>-dump.tar.gz`.
     #[serde(default)]
     pub file_name: Option<String>,
-    /// Include stream-data archives (not yet written to dumps; accepted for compatibility).
+    /// Include the samples of the tenant's stream-data archives (one BSON file per archive,
+    /// `<tenant>/streamdata.<archiveRtId>.bson`, checksummed like the other parts).
     #[serde(default)]
     pub include_archive_data: bool,
     /// How long to wait for the background dump job, in minutes (0: return at once). The job
@@ -564,7 +565,7 @@ impl Tool for DumpTenant {
             name: "dump_tenant",
             title: "Dump a tenant",
             description: "Writes a consistent snapshot of a tenant (its CK models, entities and \
-                associations) as a gzip'd tar of BSON files (one per collection, mongodump's \
+                associations; with includeArchiveData its stream-data samples too) as a gzip'd tar of BSON files (one per collection, mongodump's \
                 layout) with a manifest of counts and SHA-256 checksums, and returns a download \
                 transferId. restore_tenant reads it back.",
             category: Category::FileTransfer,
@@ -614,13 +615,18 @@ impl Tool for DumpTenant {
             in_target,
         )
         .await?;
-        let JobOutcome::DumpTenant { download, .. } = outcome else {
+        let JobOutcome::DumpTenant {
+            download, samples, ..
+        } = outcome
+        else {
             return Err(in_target(unexpected(&job_id)));
         };
         let output = FileDownloadOutput::new(job_id, &download);
         let message = format!(
-            "Dump of tenant '{target}' ready ({} bytes, job '{}'). GET '{}' to fetch.",
+            "Dump of tenant '{target}' ready ({} bytes, {} stream-data samples, job '{}'). GET \
+             '{}' to fetch.",
             thousands(output.size_bytes),
+            thousands(samples),
             output.job_id,
             output.download_url_path
         );
@@ -647,7 +653,8 @@ pub struct RestoreTenantParams {
     /// Accepted for compatibility.
     #[serde(default)]
     pub old_database_name: Option<String>,
-    /// Restore stream-data archives too (none exist on this server yet).
+    /// Restore the stream-data samples the dump holds (stream data is enabled in the target and
+    /// each archive's table recreated with the dump's samples).
     #[serde(default)]
     pub restore_archive_data: bool,
     /// Must be true: a restore replaces the tenant's models, entities and associations.
@@ -672,6 +679,8 @@ pub struct RestoreTenantOutput {
     pub ck_models: u64,
     pub entities: u64,
     pub associations: u64,
+    /// Stream-data samples restored (with restoreArchiveData).
+    pub samples: u64,
 }
 
 #[async_trait]
@@ -751,6 +760,7 @@ impl Tool for RestoreTenant {
         let JobOutcome::RestoreTenant {
             source_tenant_id,
             counts,
+            samples,
             ..
         } = outcome
         else {
@@ -767,8 +777,9 @@ impl Tool for RestoreTenant {
             .unwrap_or_default();
         let message = format!(
             "Tenant '{target}' restored from upload (job '{job_id}'). Database \
-             '{database}'{old}. {} CK models, {} entities, {} associations.",
-            counts.ck_models, counts.entities, counts.associations
+             '{database}'{old}. {} CK models, {} entities, {} associations, {} stream-data \
+             samples.",
+            counts.ck_models, counts.entities, counts.associations, samples
         );
         Ok(Success::new(RestoreTenantOutput {
             job_id,
@@ -776,6 +787,7 @@ impl Tool for RestoreTenant {
             ck_models: counts.ck_models,
             entities: counts.entities,
             associations: counts.associations,
+            samples,
         })
         .message(message)
         .tenant(target.to_string()))

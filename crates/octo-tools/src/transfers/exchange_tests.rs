@@ -501,7 +501,8 @@ async fn dump_restores_into_a_fresh_tenant_and_a_corrupt_dump_changes_nothing(
     assert_eq!(
         dumped["message"],
         json!(format!(
-            "Dump of tenant 'plantsource' ready ({} bytes, job '{}'). GET '{}' to fetch.",
+            "Dump of tenant 'plantsource' ready ({} bytes, 0 stream-data samples, job '{}'). \
+             GET '{}' to fetch.",
             crate::transfers::exchange::thousands(archive.len() as u64),
             dumped["jobId"].as_str().unwrap_or_default(),
             dumped["downloadUrlPath"].as_str().unwrap_or_default()
@@ -716,6 +717,7 @@ async fn a_restarted_worker_resumes_an_abandoned_job(store: Arc<dyn Store>) {
         platform.entities.clone(),
         platform.transfers.clone(),
         Arc::clone(&platform.ck),
+        platform.stream_data.clone(),
         settings,
     );
     let shutdown = CancellationToken::new();
@@ -856,4 +858,196 @@ async fn a_large_json_import_is_streamed_in_batches_and_bad_input_writes_nothing
         .expect("links");
     assert_eq!(links.len(), 1);
     assert_eq!(links[0].target_rt_id.to_string(), id(2 * pairs - 1));
+}
+
+const GRID: &str = "modelId: Test.Grid-1.0.0
+dependencies:
+  - System-[2.0,3.0)
+attributes:
+  - id: Power
+    valueType: Double
+  - id: Phase
+    valueType: String
+types:
+  - typeId: Meter
+    derivedFromCkTypeId: ${System}/Entity
+    attributes:
+      - id: ${this}/Power
+        name: Power
+      - id: ${this}/Phase
+        name: Phase
+        isOptional: true
+";
+
+/// Every sample of an archive, oldest first.
+async fn all_samples(
+    store: &Arc<dyn Store>,
+    platform: &Platform,
+    tenant: &TenantId,
+    archive: &str,
+) -> Vec<octo_store::StreamSample> {
+    let resolved = platform
+        .stream_data
+        .resolve(tenant, archive)
+        .await
+        .expect("archive");
+    store
+        .query_samples(
+            &resolved.table,
+            &octo_store::StreamRowsQuery {
+                selection: octo_store::StreamSelection::default(),
+                columns: (0..resolved.table.columns.len()).collect(),
+                descending: false,
+                limit: 100_000,
+            },
+        )
+        .await
+        .expect("samples")
+}
+
+both_backends!(dumps_carry_stream_data_samples_when_asked);
+async fn dumps_carry_stream_data_samples_when_asked(store: Arc<dyn Store>) {
+    let (platform, registry) = setup(Arc::clone(&store)).await;
+    let created = call(
+        &registry,
+        "create_tenant",
+        json!({"childTenantId": "gridsource"}),
+    )
+    .await;
+    assert_eq!(created["isSuccess"], json!(true), "{created}");
+    let source: TenantId = "gridsource".parse().expect("tenant");
+    let model = octo_ck::source::load_document(GRID, "grid.yaml").expect("model parses");
+    platform.ck.enqueue(&source, model).await.expect("enqueued");
+    while platform.ck.run_next_job("test").await.expect("job") {}
+    let on = call(
+        &registry,
+        "enable_stream_data",
+        json!({"tenantId": "gridsource"}),
+    )
+    .await;
+    assert_eq!(on["isSuccess"], json!(true), "{on}");
+    let archive = call(
+        &registry,
+        "create_entity",
+        json!({
+            "tenantId": "gridsource",
+            "ckTypeId": "System.StreamData/RawArchive",
+            "entityData": [
+                {"attributePath": "Name", "value": "grid power"},
+                {"attributePath": "TargetCkTypeId", "value": "Test.Grid/Meter"},
+                {"attributePath": "Columns", "value": [{"AttributePath": "Power"}, {"AttributePath": "Phase"}]},
+                {"attributePath": "State", "value": "Inactive"},
+                {"attributePath": "Kind", "value": "TimeSeries"}
+            ]
+        }),
+    )
+    .await;
+    let archive_id = archive["rtId"].as_str().expect("rtId").to_owned();
+    let activated = call(
+        &registry,
+        "activate_archive",
+        json!({"tenantId": "gridsource", "archiveRtId": archive_id}),
+    )
+    .await;
+    assert_eq!(activated["isSuccess"], json!(true), "{activated}");
+    // More samples than one dump page, two sources per time (ties), nulls and text.
+    let resolved = platform
+        .stream_data
+        .resolve(&source, &archive_id)
+        .await
+        .expect("archive");
+    let base = 1_780_000_000_000_000_i64;
+    let samples: Vec<octo_store::StreamSample> = (0..6_000_i64)
+        .map(|i| octo_store::StreamSample {
+            time: base + (i / 2) * 1_000_000,
+            source: format!("65a00000000000000000000{}", i % 2),
+            values: vec![
+                octo_store::StreamValue::Double(i as f64 / 4.0),
+                if i % 5 == 0 {
+                    octo_store::StreamValue::Null
+                } else {
+                    octo_store::StreamValue::Text(format!("L{}", i % 3))
+                },
+            ],
+        })
+        .collect();
+    store
+        .write_samples(&resolved.table, &samples)
+        .await
+        .expect("written");
+
+    let dumped = call(
+        &registry,
+        "dump_tenant",
+        json!({"targetTenantId": "gridsource", "includeArchiveData": true}),
+    )
+    .await;
+    assert_eq!(dumped["isSuccess"], json!(true), "{dumped}");
+    assert!(
+        dumped["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("6,000 stream-data samples"),
+        "{dumped}"
+    );
+    let bytes = download(&platform, &dumped).await;
+    // The samples part is in the archive and listed with its checksum.
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
+    let mut manifest = Value::Null;
+    for entry in tar.entries().expect("tar") {
+        let mut entry = entry.expect("entry");
+        if entry.path().expect("path").to_string_lossy() == "manifest.json" {
+            manifest = serde_json::from_reader(&mut entry).expect("manifest");
+        }
+    }
+    let part = manifest["parts"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .find(|p| p["path"] == json!(format!("gridsource/streamdata.{archive_id}.bson")))
+        .unwrap_or_else(|| panic!("samples part listed: {manifest}"))
+        .clone();
+    assert_eq!(part["documents"], json!(6_000));
+    assert_eq!(part["sha256"].as_str().map(str::len), Some(64));
+
+    let id = upload(&registry, &platform, &bytes).await;
+    let restored = call(
+        &registry,
+        "restore_tenant",
+        json!({"transferId": id, "targetTenantId": "gridcopy", "restoreArchiveData": true,
+               "confirm": true}),
+    )
+    .await;
+    assert_eq!(restored["isSuccess"], json!(true), "{restored}");
+    assert_eq!(restored["samples"], json!(6_000), "{restored}");
+    let copy: TenantId = "gridcopy".parse().expect("tenant");
+    let original = all_samples(&store, &platform, &source, &archive_id).await;
+    assert_eq!(original.len(), 6_000);
+    assert_eq!(
+        all_samples(&store, &platform, &copy, &archive_id).await,
+        original
+    );
+    // The copy takes samples and answers queries like the source.
+    let queried = call(
+        &registry,
+        "get_archive_storage_stats",
+        json!({"tenantId": "gridcopy", "archiveRtIds": [archive_id]}),
+    )
+    .await;
+    assert_eq!(queried["isSuccess"], json!(true), "{queried}");
+    assert!(
+        queried.to_string().contains("\"recordCount\":6000"),
+        "{queried}"
+    );
+
+    // Without restoreArchiveData the samples stay out.
+    let id = upload(&registry, &platform, &bytes).await;
+    let plain = call(
+        &registry,
+        "restore_tenant",
+        json!({"transferId": id, "targetTenantId": "gridplain", "confirm": true}),
+    )
+    .await;
+    assert_eq!(plain["isSuccess"], json!(true), "{plain}");
+    assert_eq!(plain["samples"], json!(0), "{plain}");
 }
