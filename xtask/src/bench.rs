@@ -5,9 +5,11 @@
 //!   hand-written SQL, printed as a table with the ratio and whether the target (≤ 1.3×) was met.
 //! - `transfers` (`transfer_bench.rs`): a 1 GiB upload and download through the release server
 //!   with curl against a plain static file copy on loopback, with the server's peak RSS.
+//! - `exchange` (`exchange_bench.rs`): `import-rt`, `dump` and `restore` of a 200,000-entity
+//!   tenant through the release binary's operator commands, with each one's peak RSS.
 //!
 //! Missing a target does not fail the run; a bench itself failing (an error, a wrong result)
-//! does. `--only entities|transfers` runs one of them.
+//! does. `--only entities|transfers|exchange` runs one of them.
 //!
 //! PostgreSQL must answer first (started if installed but down, as for the tests); the bench
 //! creates its own `octo_test_*` database there and drops it afterwards.
@@ -33,9 +35,12 @@ pub struct BenchArgs {
     /// Timed indexed lookups, per path (the bench's default: 200).
     #[arg(long)]
     lookups: Option<u32>,
-    /// Run only this bench: `entities` or `transfers`.
+    /// Run only this bench: `entities`, `transfers` or `exchange`.
     #[arg(long)]
     only: Option<String>,
+    /// Entities of the exchange bench's tenant (default 200,000).
+    #[arg(long, default_value_t = 200_000)]
+    exchange_entities: u64,
     /// Size of the transfer bench's file in MiB (default 1024).
     #[arg(long, default_value_t = 1024)]
     transfer_mib: u64,
@@ -47,22 +52,34 @@ pub struct BenchArgs {
 /// Builds and runs the benches; `Ok(true)` when they ran to the end.
 pub fn run(args: &BenchArgs) -> Result<bool> {
     let ws = Workspace::locate()?;
-    let (entities, transfers) = match args.only.as_deref() {
-        None => (true, true),
-        Some("entities") => (true, false),
-        Some("transfers") => (false, true),
-        Some(other) => anyhow::bail!("--only takes entities or transfers, not '{other}'"),
+    let (entities, transfers, exchange) = match args.only.as_deref() {
+        None => (true, true, true),
+        Some("entities") => (true, false, false),
+        Some("transfers") => (false, true, false),
+        Some("exchange") => (false, false, true),
+        Some(other) => {
+            anyhow::bail!("--only takes entities, transfers or exchange, not '{other}'")
+        }
     };
     let started = Instant::now();
     if entities {
         run_entities(&ws, args)?;
     }
-    if transfers {
+    if transfers || exchange {
         let mut build = Command::new(workspace::cargo());
         build
             .args(["build", "--release", "-p", "mcp-http"])
             .current_dir(&ws.root);
         command::run(&mut build)?;
+    }
+    if exchange {
+        crate::exchange_bench::run(
+            &ws.target_dir.join("release").join("mcp-http"),
+            &ws.target_dir.join("bench-exchange"),
+            args.exchange_entities,
+        )?;
+    }
+    if transfers {
         crate::transfer_bench::run(
             &ws.target_dir.join("release").join("mcp-http"),
             &ws.target_dir.join("bench-transfers"),

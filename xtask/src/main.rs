@@ -9,6 +9,7 @@ mod command;
 mod deploy_checks;
 mod dist;
 mod docs;
+mod exchange_bench;
 mod node;
 mod postgres;
 mod python;

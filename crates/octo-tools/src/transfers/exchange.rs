@@ -321,8 +321,13 @@ pub struct ExportRuntimeModelByQuery(pub Platform);
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExportRuntimeModelByQueryParams {
-    /// The CK type to export; entities of derived types are included.
+    /// The CK type to export; entities of derived types are included. Required.
+    #[serde(default)]
     pub ck_type_id: String,
+    /// The reference server's persisted query id. This server keeps no stored queries: give
+    /// ckTypeId and filters instead (a call with only queryId is refused, saying so).
+    #[serde(default)]
+    pub query_id: Option<String>,
     /// `{fields: [{attributePath, operator, value, secondValue}], operator: And|Or,
     /// nestedFilters}`, as query_entities takes it.
     #[serde(default)]
@@ -370,7 +375,7 @@ impl Tool for ExportRuntimeModelByQuery {
                 }),
             }],
             notes: vec![
-                "The reference server takes a persisted queryId; this one takes the type and filters directly.",
+                "The reference server takes a persisted queryId; this server keeps no stored queries and takes ckTypeId and filters directly (queryId alone is refused with that advice).",
             ],
             confirmation: None,
         }
@@ -382,6 +387,13 @@ impl Tool for ExportRuntimeModelByQuery {
         params: ExportRuntimeModelByQueryParams,
     ) -> Result<Success<FileDownloadOutput>, ToolError> {
         if params.ck_type_id.trim().is_empty() {
+            if let Some(query_id) = params.query_id.as_deref().map(str::trim) {
+                return Err(ToolError::invalid(format!(
+                    "This server keeps no stored queries, so queryId '{query_id}' cannot be \
+                     resolved. Pass ckTypeId (the type to export) and, to narrow it, filters \
+                     as query_entities takes them."
+                )));
+            }
             return Err(ToolError::invalid("ckTypeId is required."));
         }
         let tenant = self.0.tenant(ctx, params.tenant_id.as_deref()).await?;

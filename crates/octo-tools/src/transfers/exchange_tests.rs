@@ -461,6 +461,22 @@ async fn runtime_model_imports_validates_and_round_trips_through_exports(store: 
     assert_eq!(strip(graph_rows), strip(source_rows));
     assert_eq!(graph_links, source_links);
 
+    // A reference client's stored query id: refused with what to pass instead.
+    let by_query_id = call(
+        &registry,
+        "export_runtime_model_by_query",
+        json!({"queryId": "65f1c0ffee0123456789abff", "tenantId": "octosystem"}),
+    )
+    .await;
+    assert_eq!(by_query_id["isSuccess"], json!(false), "{by_query_id}");
+    assert!(
+        error(&by_query_id).contains(
+            "This server keeps no stored queries, so queryId '65f1c0ffee0123456789abff' cannot \
+             be resolved. Pass ckTypeId"
+        ),
+        "{by_query_id}"
+    );
+
     let wrong_root = call(
         &registry,
         "export_runtime_model_by_deep_graph",
