@@ -342,19 +342,28 @@ impl ExchangeJobs {
         if let Ok(mut local) = self.inner.local.lock() {
             local.insert(job.job_id, Arc::clone(&progress));
         }
-        let work = self.run_job(&job, &progress);
-        tokio::pin!(work);
+        // Its own task, so heartbeats go on while the job runs long synchronous steps (packing
+        // or unpacking an archive) on another runtime thread.
+        let runner = self.clone();
+        let claimed = job.clone();
+        let counters = Arc::clone(&progress);
+        let mut work = tokio::spawn(async move { runner.run_job(&claimed, &counters).await });
         let mut beat = tokio::time::interval(self.inner.settings.heartbeat);
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let outcome = loop {
             tokio::select! {
-                outcome = &mut work => break Some(outcome),
+                outcome = &mut work => break Some(outcome.unwrap_or_else(|error| {
+                    Err(ExchangeError::Request(format!("The job stopped unexpectedly: {error}")))
+                })),
                 _ = beat.tick() => {
                     let (done, total) = progress.get();
                     let report = json!({"done": done, "total": total});
                     match store.heartbeat_job(job.job_id, worker_id, Some(report)).await {
                         Ok(true) => {}
-                        Ok(false) => break None,
+                        Ok(false) => {
+                            work.abort();
+                            break None;
+                        }
                         Err(error) => tracing::warn!(%error, job = %job.job_id, "heartbeat not recorded"),
                     }
                 }
