@@ -208,6 +208,9 @@ async fn cli_and_tool_dumps_restore_each_other(backend: Backend) {
         let platform = mcp_http::server::start_platform(&settings)
             .await
             .expect("platform");
+        // The tools' dumps and restores are jobs: run the workers as the server does.
+        let workers = tokio_util::sync::CancellationToken::new();
+        platform.spawn_background_tasks("operator-test".into(), workers.child_token());
         let store = Arc::clone(platform.store());
         let registry = Arc::new(octo_tools::standard_registry(&platform).expect("registry"));
         let call = |name: &'static str, arguments: Value| {
