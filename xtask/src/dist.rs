@@ -228,7 +228,7 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-fn git_commit(root: &Path) -> String {
+pub(crate) fn git_commit(root: &Path) -> String {
     Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .current_dir(root)

@@ -244,17 +244,23 @@ impl Run {
         }
     }
 
+    /// A cargo command with the environment every stage shares. The same
+    /// `OCTO_BUILD_COMMIT` as `dist` passes keeps mcp-http's build script
+    /// (which watches that variable) from rebuilding and relinking the
+    /// binary between stages.
+    fn cargo_command(&self) -> Command {
+        let mut cmd = Command::new(workspace::cargo());
+        cmd.current_dir(&self.ws.root)
+            .env("OCTO_BUILD_COMMIT", crate::dist::git_commit(&self.ws.root));
+        cmd
+    }
+
     fn cargo(&self, args: &[&str]) -> Result<()> {
-        command::run(
-            Command::new(workspace::cargo())
-                .args(args)
-                .current_dir(&self.ws.root),
-        )
+        command::run(self.cargo_command().args(args))
     }
 
     fn tests(&self) -> Result<()> {
-        let mut cmd = Command::new(workspace::cargo());
-        cmd.current_dir(&self.ws.root);
+        let mut cmd = self.cargo_command();
         if command::is_available("cargo-nextest") {
             cmd.args(["nextest", "run", "--workspace"]);
         } else {

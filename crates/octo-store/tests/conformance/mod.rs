@@ -75,6 +75,7 @@ macro_rules! conformance_suite {
             query_sorts_by_kind_and_pages,
             aggregate_scalar_and_empty_set,
             aggregate_grouped,
+            aggregate_skips_values_of_another_type,
             attribute_index_is_idempotent_and_queries_still_work,
             query_and_aggregate_match_an_in_memory_model,
             transfers_are_created_read_by_id_and_completed_once,
