@@ -60,6 +60,7 @@ enum Stage {
     Deploy,
     Clippy,
     Tests,
+    Otel,
     Examples,
     Dist,
     Server,
@@ -69,11 +70,12 @@ enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 10] = [
+    const ALL: [Stage; 11] = [
         Stage::Fmt,
         Stage::Deploy,
         Stage::Clippy,
         Stage::Tests,
+        Stage::Otel,
         Stage::Examples,
         Stage::Dist,
         Stage::Server,
@@ -88,6 +90,7 @@ impl Stage {
             Stage::Deploy => "deploy",
             Stage::Clippy => "clippy",
             Stage::Tests => "tests",
+            Stage::Otel => "otel",
             Stage::Examples => "examples",
             Stage::Dist => "dist",
             Stage::Server => "server",
@@ -232,9 +235,10 @@ impl Run {
                 "warnings",
             ]),
             Stage::Tests => self.tests(),
+            Stage::Otel => self.otel(),
             Stage::Examples => self.examples(),
             Stage::Dist => {
-                let made = crate::dist::build(&self.ws, "dev")?;
+                let made = crate::dist::build(&self.ws, "dev", None)?;
                 crate::dist::check_unpacked(&self.ws, &made)
             }
             Stage::Server => self.start_server(),
@@ -281,6 +285,36 @@ impl Run {
             println!("CK reference models: {}", reference.display());
             cmd.env("OCTO_CK_REFERENCE_DIR", reference);
         }
+        command::run(&mut cmd)
+    }
+
+    /// The optional `otel` feature: linted, and its export test run against a collector.
+    fn otel(&self) -> Result<()> {
+        self.cargo(&[
+            "clippy",
+            "--package",
+            "mcp-http",
+            "--features",
+            "otel",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])?;
+        let mut cmd = self.cargo_command();
+        if command::is_available("cargo-nextest") {
+            cmd.args(["nextest", "run"]);
+        } else {
+            cmd.arg("test");
+        }
+        cmd.args([
+            "--package",
+            "mcp-http",
+            "--features",
+            "otel",
+            "--lib",
+            "telemetry::",
+        ]);
         command::run(&mut cmd)
     }
 
