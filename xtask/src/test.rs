@@ -37,6 +37,8 @@ use crate::workspace::{self, Workspace};
 const EXPECTED_FAILURES: &str = "crates/mcp-http/tests/conformance/expected-failures.yaml";
 /// The Python SDK client script (relative to the root).
 const PYTHON_CLIENT: &str = "crates/mcp-http/tests/clients/python_client.py";
+/// The Python SDK logging in (device flow in a session, and a bearer token without one).
+const PYTHON_AUTH_CLIENT: &str = "crates/mcp-http/tests/clients/python_auth_client.py";
 /// The embedding examples in `examples/`, run by stage `examples`.
 const EXAMPLES: [&str; 2] = ["domain_without_mcp", "embed_mcp_in_hyper"];
 /// Tools that every external client must see listed.
@@ -392,7 +394,45 @@ impl Run {
                 .current_dir(&self.ws.root),
             CLIENT_LIMIT,
         )
-        .context("the MCP Python SDK client failed")
+        .context("the MCP Python SDK client failed")?;
+        self.python_auth_client(&venv)
+    }
+
+    /// A second server with logins on (the default device-flow mode and the built-in
+    /// provider), which the Python SDK logs in to as a user would.
+    fn python_auth_client(&self, venv: &Venv) -> Result<()> {
+        let scratch = self.ws.scratch_dir()?;
+        let data_dir = scratch.join("auth-data-dir");
+        if data_dir.exists() {
+            std::fs::remove_dir_all(&data_dir)
+                .with_context(|| format!("removing {}", data_dir.display()))?;
+        }
+        std::fs::create_dir_all(&data_dir)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.subsec_nanos())
+            .unwrap_or_default();
+        let password = format!("xtask-{}-{nanos}", std::process::id());
+        let binary = self.ws.target_dir.join("debug").join("mcp-http");
+        let data_dir = data_dir.display().to_string();
+        let server = Server::start_plain(
+            &binary,
+            &self.ws.root,
+            &["--data-dir", &data_dir, "--dev-idp-password", &password],
+            &scratch.join("mcp-http-auth.log"),
+        )?;
+        let outcome = command::run_with_timeout(
+            Command::new(&venv.python)
+                .arg(self.ws.root.join(PYTHON_AUTH_CLIENT))
+                .arg(server.base_url())
+                .arg(&password)
+                .current_dir(&self.ws.root),
+            CLIENT_LIMIT,
+        );
+        if outcome.is_err() {
+            println!("{}", server.log_tail(crate::server::LOG_TAIL_LINES));
+        }
+        outcome.context("the MCP Python SDK login client failed")
     }
 
     fn inspector(&self) -> Result<()> {
