@@ -2,7 +2,8 @@
 //!
 //! - A device flow runs per session: [`AuthService::begin_device_flow`] starts it,
 //!   [`AuthService::check_device_flow`] polls the provider once per call (never before the
-//!   interval the provider asked for, which grows by five seconds on `slow_down`).
+//!   interval the provider asked for, which grows by five seconds on `slow_down`); concurrent
+//!   checks in one session share one poll.
 //! - Tokens are stored per (tenant, session), sealed with the server key, so a restarted
 //!   server or another replica continues the session.
 //! - [`AuthService::login_for`] returns a valid identity, refreshing the access token shortly
@@ -128,6 +129,9 @@ pub struct AuthService {
     validator: JwtValidator,
     sealer: Sealer,
     locks: moka::future::Cache<(String, TenantId), Arc<tokio::sync::Mutex<()>>>,
+    /// One device-flow check at a time per session, so concurrent `check_auth_status` calls
+    /// share one poll: a device code is redeemed once, a second poll would be refused.
+    check_locks: moka::future::Cache<String, Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -164,6 +168,9 @@ impl AuthService {
             client,
             sealer: Sealer::new(key),
             locks: moka::future::Cache::builder()
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
+            check_locks: moka::future::Cache::builder()
                 .time_to_idle(Duration::from_secs(600))
                 .build(),
         })
@@ -237,7 +244,20 @@ impl AuthService {
     }
 
     /// Polls the session's device flow once (or not at all while the interval has not passed).
+    /// Concurrent calls for one session share that poll: the first polls, the others wait for it
+    /// and then read its outcome from the store (the login it saved, or the flow still pending).
     pub async fn check_device_flow(&self, session: &str) -> Result<CheckOutcome, AuthError> {
+        let lock = self
+            .check_locks
+            .get_with(session.to_owned(), async {
+                Arc::new(tokio::sync::Mutex::new(()))
+            })
+            .await;
+        let _guard = lock.lock().await;
+        self.check_device_flow_once(session).await
+    }
+
+    async fn check_device_flow_once(&self, session: &str) -> Result<CheckOutcome, AuthError> {
         let Some(mut flow) = self.store.get_device_flow(session).await? else {
             return Ok(CheckOutcome::NoFlow(self.latest_login(session).await?));
         };
