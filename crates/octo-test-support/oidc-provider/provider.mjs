@@ -65,9 +65,9 @@ const CLIENT_ID = 'octo-mcpServices-device';
 
 // The test users. `tenants[0]` is the home tenant.
 const USERS = {
-  ada: { password: 'ada-pass', name: 'Ada Admin', tenants: ['plant-a', 'plant-b'], role: 'admin' },
+  ada: { password: 'ada-pass', name: 'Ada Admin', tenants: ['plant-a', 'plant-b', 'octosystem'], role: 'admin' },
   bob: { password: 'bob-pass', name: 'Bob Builder', tenants: ['plant-a'], role: 'user' },
-  rita: { password: 'rita-pass', name: 'Rita Reader', tenants: ['plant-a'], role: 'reader', readOnly: true },
+  rita: { password: 'rita-pass', name: 'Rita Reader', tenants: ['plant-a', 'octosystem'], role: 'reader', readOnly: true },
 };
 
 // The tenant each grant was given at consent; refreshed tokens share the grant.

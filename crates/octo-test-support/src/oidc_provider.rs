@@ -22,8 +22,9 @@ pub const CLIENT_ID: &str = "octo-mcpServices-device";
 /// The resource (audience) of the provider's access tokens.
 pub const AUDIENCE: &str = "https://octomesh.test/api";
 
-/// The provider's users: (login, password). Ada may use plant-a and plant-b, Bob only plant-a,
-/// Rita only plant-a and read-only.
+/// The provider's users: (login, password). Ada may use plant-a, plant-b and octosystem; Bob
+/// only plant-a; Rita plant-a and octosystem, read-only. Each token names one tenant: the one
+/// asked for if the user may use it, else the user's first.
 pub const ADA: (&str, &str) = ("ada", "ada-pass");
 pub const BOB: (&str, &str) = ("bob", "bob-pass");
 pub const RITA: (&str, &str) = ("rita", "rita-pass");
