@@ -468,7 +468,8 @@ async fn bearer_tokens_of_the_provider_are_validated() {
     let dir = tempfile::tempdir().expect("temp dir");
     let shared_key = dir.path().join("signing-key.json");
     let provider = OidcProvider::start(&options(|o| {
-        o.access_token_ttl = Some(1);
+        // Short, but with room for a slow machine before the first checks.
+        o.access_token_ttl = Some(3);
         o.key_file = Some(shared_key.clone());
     }))
     .await;
@@ -502,8 +503,8 @@ async fn bearer_tokens_of_the_provider_are_validated() {
         auth.validate_bearer(&strange).await,
         Err(TokenRejected::UnknownKey(_))
     ));
-    // Our own token, once expired (one second, plus the five seconds of clock leeway).
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // Our own token, once expired (three seconds, plus the five seconds of clock leeway).
+    tokio::time::sleep(Duration::from_secs(9)).await;
     assert_eq!(
         auth.validate_bearer(&token).await,
         Err(TokenRejected::Expired)
