@@ -4,7 +4,8 @@
 //! login, DELETE removing the login, and `bearer-required` mode (401 + RFC 9728 metadata).
 //! Then the same against the certified external provider `oidc-provider` (`--oidc-issuer`):
 //! device flow through the tools, tenant and read-only refusals, refresh without user action,
-//! refresh token gone, bearer mode with its tokens.
+//! refresh token gone, bearer mode with its tokens, and a restart that keeps the login (SQLite
+//! and PostgreSQL).
 
 mod common;
 
@@ -16,6 +17,7 @@ use common::TestServer;
 use octo_test_support::oidc_provider::{
     ADA, AUDIENCE, Browser, CLIENT_ID, OidcProvider, ProviderOptions, RITA,
 };
+use octo_test_support::{Backend, run_on_database};
 
 const PASSWORD: &str = "test-admin-password";
 
@@ -577,4 +579,57 @@ async fn bearer_required_mode_with_oidc_provider_tokens() {
         .await;
     let envelope = &reply.response(7)["result"]["structuredContent"];
     assert_eq!(envelope["isSuccess"], json!(true), "{envelope}");
+}
+
+/// Logs in on oidc-provider, stops the server, waits until the access token has expired, and
+/// starts a new server on the same data: the same session goes on, its token refreshed with the
+/// refresh token kept (sealed) in the store.
+async fn a_restart_keeps_an_oidc_provider_login(data_dir: &std::path::Path, extra: &[&str]) {
+    let provider = OidcProvider::start(&ProviderOptions {
+        access_token_ttl: Some(2),
+        ..ProviderOptions::default()
+    })
+    .await;
+    let mut args = vec![
+        "--auth-mode",
+        "device-flow",
+        "--oidc-issuer",
+        &provider.issuer,
+        "--oidc-audience",
+        AUDIENCE,
+    ];
+    args.extend_from_slice(extra);
+    let server = common::start_in(data_dir, &args).await;
+    let session = server.initialize("/mcp").await;
+    log_in_on_provider(&server, &provider, &session, "octosystem", ADA).await;
+    server.stop().await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+
+    let restarted = common::start_in(data_dir, &args).await;
+    let listed = call(
+        &restarted,
+        &session,
+        "get_tenants",
+        json!({"tenantId": "octosystem"}),
+    )
+    .await;
+    assert_eq!(listed["isSuccess"], json!(true), "{listed}");
+    let who = call(&restarted, &session, "whoami", json!({})).await;
+    assert_eq!(who["userId"], json!("ada"), "{who}");
+    restarted.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_keeps_an_oidc_provider_login_on_sqlite() {
+    let data = tempfile::tempdir().expect("temp data folder");
+    a_restart_keeps_an_oidc_provider_login(data.path(), &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_keeps_an_oidc_provider_login_on_postgres() {
+    run_on_database(Backend::Postgres, |url| async move {
+        let data = tempfile::tempdir().expect("temp data folder");
+        a_restart_keeps_an_oidc_provider_login(data.path(), &["--database-url", &url]).await;
+    })
+    .await;
 }
