@@ -304,9 +304,10 @@ async fn a_restart_keeps_the_session_usable(store: Arc<dyn Store>) {
 
 both_backends!(concurrent_checks_share_one_poll);
 async fn concurrent_checks_share_one_poll(store: Arc<dyn Store>) {
-    let provider = OidcProvider::start(&ProviderOptions::default()).await;
+    let provider = OidcProvider::start(&options(|o| o.access_token_ttl = Some(2))).await;
     let key = ServerKey::generate().expect("key");
     let auth = service(&store, &provider, &key);
+    let replica = service(&store, &provider, &key);
     let BeginOutcome::Started(login) = auth
         .begin_device_flow("s1", &tenant("plant-a"))
         .await
@@ -318,12 +319,12 @@ async fn concurrent_checks_share_one_poll(store: Arc<dyn Store>) {
         .log_in(&login.verification_uri, &login.user_code, ADA)
         .await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    // oidc-provider answers a device code that was already redeemed with invalid_grant: two
-    // polls would turn the second check into a failed login.
+    // Two calls on each of two replicas at once. oidc-provider answers a device code that was
+    // already redeemed with invalid_grant and revokes the login it gave: a second poll would
+    // turn that check into a failed login and kill the refresh token.
     let mut checks = tokio::task::JoinSet::new();
-    for _ in 0..4 {
-        let auth = auth.clone();
-        checks.spawn(async move { auth.check_device_flow("s1").await });
+    for service in [auth.clone(), replica.clone(), auth.clone(), replica.clone()] {
+        checks.spawn(async move { service.check_device_flow("s1").await });
     }
     let outcomes: Vec<CheckOutcome> = checks
         .join_all()
@@ -335,11 +336,31 @@ async fn concurrent_checks_share_one_poll(store: Arc<dyn Store>) {
         .iter()
         .filter(|o| matches!(o, CheckOutcome::Authenticated(_)))
         .count();
-    let logged_in = outcomes
+    let waiting = outcomes
         .iter()
-        .filter(|o| matches!(o, CheckOutcome::NoFlow(Some(_))))
+        .filter(|o| {
+            matches!(
+                o,
+                CheckOutcome::NoFlow(Some(_)) | CheckOutcome::Pending { .. }
+            )
+        })
         .count();
-    assert_eq!((authenticated, logged_in), (1, 3), "{outcomes:?}");
+    assert_eq!((authenticated, waiting), (1, 3), "{outcomes:?}");
+    // Asked again, both replicas see the login.
+    for service in [&auth, &replica] {
+        assert!(matches!(
+            service.check_device_flow("s1").await.expect("check"),
+            CheckOutcome::NoFlow(Some(_))
+        ));
+    }
+    // The login was not revoked: its refresh token still works after the access token expired.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let refreshed = replica
+        .login_for("s1", &tenant("plant-a"))
+        .await
+        .expect("no error")
+        .expect("still logged in");
+    assert!(refreshed.was_refreshed);
 }
 
 #[tokio::test]
