@@ -2,7 +2,9 @@
 //!
 //! 1. `fmt`: `cargo fmt --all -- --check`
 //! 2. `clippy`: `cargo clippy --workspace --all-targets -- -D warnings`
-//! 3. `tests`: `cargo nextest run --workspace` (or `cargo test --workspace` without nextest)
+//! 3. `tests`: `cargo nextest run --workspace` (or `cargo test --workspace` without nextest),
+//!    with PostgreSQL (`OCTO_TEST_POSTGRES_URL`) and Node.js 22 + `oidc-provider` for the auth
+//!    tests (`OCTO_TEST_NODE`, `OCTO_TEST_NODE_MODULES`; installed by `node.rs`)
 //! 4. `examples`: run the embedding examples in `examples/` (each checks its own result)
 //! 5. `dist`: pack the release archive (from the debug build, see `dist.rs`), unpack it into an
 //!    empty folder and run the binary from there: `--version` names the commit, the example
@@ -277,6 +279,10 @@ impl Run {
         let postgres = crate::postgres::test_url();
         crate::postgres::ensure_running(&postgres)?;
         cmd.env("OCTO_TEST_POSTGRES_URL", postgres);
+        // The auth tests run a certified OpenID provider (npm `oidc-provider`) with Node.js 22.
+        let node = NodeTools::ensure(&self.ws)?;
+        cmd.env("OCTO_TEST_NODE", &node.node)
+            .env("OCTO_TEST_NODE_MODULES", node.modules());
         // Where the published reference models are at hand (../shared beside the checkout, as
         // on CI), the CK tests also check that real OctoMesh models load unchanged.
         let reference = self

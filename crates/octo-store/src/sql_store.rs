@@ -1131,6 +1131,25 @@ where
         Ok(DB::rows_affected(&result) > 0)
     }
 
+    async fn claim_device_poll(
+        &self,
+        session_id: &str,
+        seen: chrono::DateTime<chrono::Utc>,
+        next: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query::<DB>(
+            "UPDATE auth_device_flows SET next_poll_at = $3 \
+             WHERE session_id = $1 AND next_poll_at = $2",
+        )
+        .bind(session_id.to_owned())
+        .bind(SqlTime::from(seen))
+        .bind(SqlTime::from(next))
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| format!("claim the device-token poll of session '{session_id}'")))?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
     // --- Runtime entities --------------------------------------------------
 
     async fn insert_entity(&self, entity: &RtEntity) -> Result<(), StoreError> {

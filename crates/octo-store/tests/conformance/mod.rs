@@ -91,6 +91,7 @@ macro_rules! conformance_suite {
             auth_tokens_are_kept_per_tenant_and_session,
             auth_token_refresh_is_leased_once_and_replaced_over_its_version,
             device_flows_are_one_per_session,
+            a_device_poll_is_claimed_once,
             deleting_an_mcp_session_removes_its_login_state_only,
         );
     };
