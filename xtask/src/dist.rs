@@ -40,6 +40,9 @@ pub struct DistArgs {
     /// Cargo profile to build with (`dist` for releases; `dev` packs the debug build quickly).
     #[arg(long, default_value = "dist")]
     profile: String,
+    /// Cargo features of `mcp-http` to build in, e.g. `otel` (OpenTelemetry span export).
+    #[arg(long)]
+    features: Option<String>,
 }
 
 /// What `dist` produced.
@@ -53,14 +56,14 @@ pub struct DistArchive {
 /// `cargo xtask dist`.
 pub fn run(args: &DistArgs) -> Result<bool> {
     let ws = Workspace::locate()?;
-    let made = build(&ws, &args.profile)?;
+    let made = build(&ws, &args.profile, args.features.as_deref())?;
     println!("{}", made.archive.display());
     println!("{}", sha256_path(&made.archive).display());
     Ok(true)
 }
 
 /// Builds the binary with `profile` and packs it; returns the archive's path.
-pub fn build(ws: &Workspace, profile: &str) -> Result<DistArchive> {
+pub fn build(ws: &Workspace, profile: &str, features: Option<&str>) -> Result<DistArchive> {
     let commit = git_commit(&ws.root);
     let mut cargo = Command::new(workspace::cargo());
     cargo
@@ -74,6 +77,9 @@ pub fn build(ws: &Workspace, profile: &str) -> Result<DistArchive> {
         ])
         .env("OCTO_BUILD_COMMIT", &commit)
         .current_dir(&ws.root);
+    if let Some(features) = features {
+        cargo.args(["--features", features]);
+    }
     command::run(&mut cargo)?;
     // Cargo names the output folder of the `dev` profile `debug`.
     let profile_dir = if profile == "dev" { "debug" } else { profile };
@@ -228,7 +234,7 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-fn git_commit(root: &Path) -> String {
+pub(crate) fn git_commit(root: &Path) -> String {
     Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .current_dir(root)

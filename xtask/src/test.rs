@@ -2,7 +2,9 @@
 //!
 //! 1. `fmt`: `cargo fmt --all -- --check`
 //! 2. `clippy`: `cargo clippy --workspace --all-targets -- -D warnings`
-//! 3. `tests`: `cargo nextest run --workspace` (or `cargo test --workspace` without nextest)
+//! 3. `tests`: `cargo nextest run --workspace` (or `cargo test --workspace` without nextest),
+//!    with PostgreSQL (`OCTO_TEST_POSTGRES_URL`) and Node.js 22 + `oidc-provider` for the auth
+//!    tests (`OCTO_TEST_NODE`, `OCTO_TEST_NODE_MODULES`; installed by `node.rs`)
 //! 4. `examples`: run the embedding examples in `examples/` (each checks its own result)
 //! 5. `dist`: pack the release archive (from the debug build, see `dist.rs`), unpack it into an
 //!    empty folder and run the binary from there: `--version` names the commit, the example
@@ -37,6 +39,8 @@ use crate::workspace::{self, Workspace};
 const EXPECTED_FAILURES: &str = "crates/mcp-http/tests/conformance/expected-failures.yaml";
 /// The Python SDK client script (relative to the root).
 const PYTHON_CLIENT: &str = "crates/mcp-http/tests/clients/python_client.py";
+/// The Python SDK logging in (device flow in a session, and a bearer token without one).
+const PYTHON_AUTH_CLIENT: &str = "crates/mcp-http/tests/clients/python_auth_client.py";
 /// The embedding examples in `examples/`, run by stage `examples`.
 const EXAMPLES: [&str; 2] = ["domain_without_mcp", "embed_mcp_in_hyper"];
 /// Tools that every external client must see listed.
@@ -60,6 +64,7 @@ enum Stage {
     Deploy,
     Clippy,
     Tests,
+    Otel,
     Examples,
     Dist,
     Server,
@@ -69,11 +74,12 @@ enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 10] = [
+    const ALL: [Stage; 11] = [
         Stage::Fmt,
         Stage::Deploy,
         Stage::Clippy,
         Stage::Tests,
+        Stage::Otel,
         Stage::Examples,
         Stage::Dist,
         Stage::Server,
@@ -88,6 +94,7 @@ impl Stage {
             Stage::Deploy => "deploy",
             Stage::Clippy => "clippy",
             Stage::Tests => "tests",
+            Stage::Otel => "otel",
             Stage::Examples => "examples",
             Stage::Dist => "dist",
             Stage::Server => "server",
@@ -232,9 +239,10 @@ impl Run {
                 "warnings",
             ]),
             Stage::Tests => self.tests(),
+            Stage::Otel => self.otel(),
             Stage::Examples => self.examples(),
             Stage::Dist => {
-                let made = crate::dist::build(&self.ws, "dev")?;
+                let made = crate::dist::build(&self.ws, "dev", None)?;
                 crate::dist::check_unpacked(&self.ws, &made)
             }
             Stage::Server => self.start_server(),
@@ -244,17 +252,23 @@ impl Run {
         }
     }
 
+    /// A cargo command with the environment every stage shares. The same
+    /// `OCTO_BUILD_COMMIT` as `dist` passes keeps mcp-http's build script
+    /// (which watches that variable) from rebuilding and relinking the
+    /// binary between stages.
+    fn cargo_command(&self) -> Command {
+        let mut cmd = Command::new(workspace::cargo());
+        cmd.current_dir(&self.ws.root)
+            .env("OCTO_BUILD_COMMIT", crate::dist::git_commit(&self.ws.root));
+        cmd
+    }
+
     fn cargo(&self, args: &[&str]) -> Result<()> {
-        command::run(
-            Command::new(workspace::cargo())
-                .args(args)
-                .current_dir(&self.ws.root),
-        )
+        command::run(self.cargo_command().args(args))
     }
 
     fn tests(&self) -> Result<()> {
-        let mut cmd = Command::new(workspace::cargo());
-        cmd.current_dir(&self.ws.root);
+        let mut cmd = self.cargo_command();
         if command::is_available("cargo-nextest") {
             cmd.args(["nextest", "run", "--workspace"]);
         } else {
@@ -265,6 +279,10 @@ impl Run {
         let postgres = crate::postgres::test_url();
         crate::postgres::ensure_running(&postgres)?;
         cmd.env("OCTO_TEST_POSTGRES_URL", postgres);
+        // The auth tests run a certified OpenID provider (npm `oidc-provider`) with Node.js 22.
+        let node = NodeTools::ensure(&self.ws)?;
+        cmd.env("OCTO_TEST_NODE", &node.node)
+            .env("OCTO_TEST_NODE_MODULES", node.modules());
         // Where the published reference models are at hand (../shared beside the checkout, as
         // on CI), the CK tests also check that real OctoMesh models load unchanged.
         let reference = self
@@ -275,6 +293,36 @@ impl Run {
             println!("CK reference models: {}", reference.display());
             cmd.env("OCTO_CK_REFERENCE_DIR", reference);
         }
+        command::run(&mut cmd)
+    }
+
+    /// The optional `otel` feature: linted, and its export test run against a collector.
+    fn otel(&self) -> Result<()> {
+        self.cargo(&[
+            "clippy",
+            "--package",
+            "mcp-http",
+            "--features",
+            "otel",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])?;
+        let mut cmd = self.cargo_command();
+        if command::is_available("cargo-nextest") {
+            cmd.args(["nextest", "run"]);
+        } else {
+            cmd.arg("test");
+        }
+        cmd.args([
+            "--package",
+            "mcp-http",
+            "--features",
+            "otel",
+            "--lib",
+            "telemetry::",
+        ]);
         command::run(&mut cmd)
     }
 
@@ -352,7 +400,45 @@ impl Run {
                 .current_dir(&self.ws.root),
             CLIENT_LIMIT,
         )
-        .context("the MCP Python SDK client failed")
+        .context("the MCP Python SDK client failed")?;
+        self.python_auth_client(&venv)
+    }
+
+    /// A second server with logins on (the default device-flow mode and the built-in
+    /// provider), which the Python SDK logs in to as a user would.
+    fn python_auth_client(&self, venv: &Venv) -> Result<()> {
+        let scratch = self.ws.scratch_dir()?;
+        let data_dir = scratch.join("auth-data-dir");
+        if data_dir.exists() {
+            std::fs::remove_dir_all(&data_dir)
+                .with_context(|| format!("removing {}", data_dir.display()))?;
+        }
+        std::fs::create_dir_all(&data_dir)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.subsec_nanos())
+            .unwrap_or_default();
+        let password = format!("xtask-{}-{nanos}", std::process::id());
+        let binary = self.ws.target_dir.join("debug").join("mcp-http");
+        let data_dir = data_dir.display().to_string();
+        let server = Server::start_plain(
+            &binary,
+            &self.ws.root,
+            &["--data-dir", &data_dir, "--dev-idp-password", &password],
+            &scratch.join("mcp-http-auth.log"),
+        )?;
+        let outcome = command::run_with_timeout(
+            Command::new(&venv.python)
+                .arg(self.ws.root.join(PYTHON_AUTH_CLIENT))
+                .arg(server.base_url())
+                .arg(&password)
+                .current_dir(&self.ws.root),
+            CLIENT_LIMIT,
+        );
+        if outcome.is_err() {
+            println!("{}", server.log_tail(crate::server::LOG_TAIL_LINES));
+        }
+        outcome.context("the MCP Python SDK login client failed")
     }
 
     fn inspector(&self) -> Result<()> {

@@ -11,6 +11,7 @@
 //! - [`metrics`]: the Prometheus recorder behind `/metrics`.
 //! - [`server`]: the accept loop and graceful shutdown.
 //! - [`operator`]: the operator subcommands (dump, restore, model imports, tenants) on the store.
+//! - [`telemetry`]: logs, and OpenTelemetry span export with the `otel` feature.
 
 pub mod auth;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod operator;
 pub mod routes;
 pub mod server;
+pub mod telemetry;
 
 pub use config::{AuthMode, Cli, LogFormat, Settings};
 pub use server::{Server, StartupError, shutdown_signal};

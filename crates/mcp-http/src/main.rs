@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mcp_http::{Cli, LogFormat, Server, Settings, shutdown_signal};
+use mcp_http::telemetry::{self, LogTarget};
+use mcp_http::{Cli, Server, Settings, shutdown_signal};
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -21,7 +21,7 @@ async fn main() -> ExitCode {
     };
     if let Some(command) = command {
         // Operator commands print their outcome; logs go to stderr only at warn and above.
-        init_logging_for_commands(settings.log_format);
+        let _telemetry = telemetry::init(settings.log_format, LogTarget::Command);
         return match mcp_http::operator::run(command, &settings).await {
             Ok(summary) => {
                 println!("{summary}");
@@ -33,7 +33,7 @@ async fn main() -> ExitCode {
             }
         };
     }
-    init_logging(settings.log_format);
+    let _telemetry = telemetry::init(settings.log_format, LogTarget::Server);
     tracing::info!(
         listen = %settings.listen,
         data_dir = %settings.data_dir.display(),
@@ -63,24 +63,4 @@ async fn main() -> ExitCode {
     });
     server.serve().await;
     ExitCode::SUCCESS
-}
-
-fn init_logging_for_commands(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
-}
-
-fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
 }

@@ -2,7 +2,9 @@
 //!
 //! - A device flow runs per session: [`AuthService::begin_device_flow`] starts it,
 //!   [`AuthService::check_device_flow`] polls the provider once per call (never before the
-//!   interval the provider asked for, which grows by five seconds on `slow_down`).
+//!   interval the provider asked for, which grows by five seconds on `slow_down`); concurrent
+//!   checks in one session share one poll (a lock per session in the process, a claim in the
+//!   store across replicas).
 //! - Tokens are stored per (tenant, session), sealed with the server key, so a restarted
 //!   server or another replica continues the session.
 //! - [`AuthService::login_for`] returns a valid identity, refreshing the access token shortly
@@ -128,6 +130,9 @@ pub struct AuthService {
     validator: JwtValidator,
     sealer: Sealer,
     locks: moka::future::Cache<(String, TenantId), Arc<tokio::sync::Mutex<()>>>,
+    /// One device-flow check at a time per session, so concurrent `check_auth_status` calls
+    /// share one poll: a device code is redeemed once, a second poll would be refused.
+    check_locks: moka::future::Cache<String, Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -164,6 +169,9 @@ impl AuthService {
             client,
             sealer: Sealer::new(key),
             locks: moka::future::Cache::builder()
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
+            check_locks: moka::future::Cache::builder()
                 .time_to_idle(Duration::from_secs(600))
                 .build(),
         })
@@ -237,7 +245,22 @@ impl AuthService {
     }
 
     /// Polls the session's device flow once (or not at all while the interval has not passed).
+    /// Concurrent calls for one session share that poll: in this process the others wait for it
+    /// and then read its outcome from the store (the login it saved, or the flow still pending);
+    /// across replicas the poll is claimed in the store, and a replica that did not get it says
+    /// when to ask again.
     pub async fn check_device_flow(&self, session: &str) -> Result<CheckOutcome, AuthError> {
+        let lock = self
+            .check_locks
+            .get_with(session.to_owned(), async {
+                Arc::new(tokio::sync::Mutex::new(()))
+            })
+            .await;
+        let _guard = lock.lock().await;
+        self.check_device_flow_once(session).await
+    }
+
+    async fn check_device_flow_once(&self, session: &str) -> Result<CheckOutcome, AuthError> {
         let Some(mut flow) = self.store.get_device_flow(session).await? else {
             return Ok(CheckOutcome::NoFlow(self.latest_login(session).await?));
         };
@@ -258,6 +281,24 @@ impl AuthService {
                 user_code: stored.user_code,
                 verification_uri: stored.verification_uri,
             });
+        }
+        // Another replica may be polling this very flow: only the one that claims the poll sends
+        // it (a device code is redeemed once; oidc-provider revokes the login if it comes back).
+        let claimed_until = now + chrono::Duration::seconds(i64::from(flow.interval_secs));
+        if !self
+            .store
+            .claim_device_poll(session, flow.next_poll_at, claimed_until)
+            .await?
+        {
+            return match self.store.get_device_flow(session).await? {
+                None => Ok(CheckOutcome::NoFlow(self.latest_login(session).await?)),
+                Some(current) => Ok(CheckOutcome::Pending {
+                    retry_after_secs: secs_until(current.next_poll_at, Utc::now()).max(1),
+                    slowed_down: false,
+                    user_code: stored.user_code,
+                    verification_uri: stored.verification_uri,
+                }),
+            };
         }
         let poll = self.client.poll_device_token(&stored.device_code).await?;
         let pending = |flow: &DeviceFlowRecord, slowed_down: bool| CheckOutcome::Pending {
@@ -293,47 +334,58 @@ impl AuthService {
                 Ok(CheckOutcome::Failed { tenant, reason })
             }
             Poll::Tokens(tokens) => {
+                // The login is saved before the flow is removed, so a concurrent check never
+                // finds neither.
+                let outcome = self.finish_login(session, tenant, &tokens).await?;
                 self.store.delete_device_flow(session).await?;
-                let identity = match self.validator.validate(&tokens.access_token).await {
-                    Ok(identity) => identity,
-                    Err(rejected) => {
-                        return Ok(CheckOutcome::Failed {
-                            tenant,
-                            reason: format!(
-                                "the provider issued a token this server refuses: {rejected}"
-                            ),
-                        });
-                    }
-                };
-                if identity.may_act_on(tenant.as_str()) {
-                    let login = self
-                        .save_login(session, &tenant, &tokens, &identity, None)
-                        .await?;
-                    return Ok(CheckOutcome::Authenticated(login));
-                }
-                // Logged in, but for another tenant: keep it under that tenant and say so.
-                let actual = identity
-                    .tenant_id
-                    .as_deref()
-                    .and_then(|t| TenantId::parse_normalized(t).ok());
-                match actual {
-                    Some(actual) => {
-                        let login = self
-                            .save_login(session, &actual, &tokens, &identity, None)
-                            .await?;
-                        Ok(CheckOutcome::OtherTenant {
-                            requested: tenant,
-                            login,
-                        })
-                    }
-                    None => Ok(CheckOutcome::Failed {
-                        tenant: tenant.clone(),
-                        reason: format!(
-                            "the token the provider issued names no tenant, so it does not allow tenant '{tenant}'"
-                        ),
-                    }),
-                }
+                Ok(outcome)
             }
+        }
+    }
+
+    /// Validates the tokens a finished device flow for `tenant` gave and saves the login.
+    async fn finish_login(
+        &self,
+        session: &str,
+        tenant: TenantId,
+        tokens: &TokenSet,
+    ) -> Result<CheckOutcome, AuthError> {
+        let identity = match self.validator.validate(&tokens.access_token).await {
+            Ok(identity) => identity,
+            Err(rejected) => {
+                return Ok(CheckOutcome::Failed {
+                    tenant,
+                    reason: format!("the provider issued a token this server refuses: {rejected}"),
+                });
+            }
+        };
+        if identity.may_act_on(tenant.as_str()) {
+            let login = self
+                .save_login(session, &tenant, tokens, &identity, None)
+                .await?;
+            return Ok(CheckOutcome::Authenticated(login));
+        }
+        // Logged in, but for another tenant: keep it under that tenant and say so.
+        let actual = identity
+            .tenant_id
+            .as_deref()
+            .and_then(|t| TenantId::parse_normalized(t).ok());
+        match actual {
+            Some(actual) => {
+                let login = self
+                    .save_login(session, &actual, tokens, &identity, None)
+                    .await?;
+                Ok(CheckOutcome::OtherTenant {
+                    requested: tenant,
+                    login,
+                })
+            }
+            None => Ok(CheckOutcome::Failed {
+                tenant: tenant.clone(),
+                reason: format!(
+                    "the token the provider issued names no tenant, so it does not allow tenant '{tenant}'"
+                ),
+            }),
         }
     }
 

@@ -81,6 +81,23 @@ pub(crate) struct Aggregation {
     pub columns: Vec<(String, Shape)>,
 }
 
+/// How an aggregate function reads a numeric attribute on PostgreSQL.
+///
+/// Writes are checked against the CK type, so a Double attribute normally
+/// holds a JSON number or null, and the direct cast (`jsonb` → `numeric`,
+/// no text round trip, one extraction) is 2–2.5× cheaper than the guarded
+/// form. A value written before a model changed the attribute's type makes
+/// the direct cast fail with SQLSTATE 22023; the store then runs the
+/// guarded statement, which skips such values as every filter does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NumericCast {
+    Direct,
+    Guarded,
+}
+
+/// The SQLSTATE of "cannot cast jsonb string to type numeric".
+pub(crate) const JSONB_CAST_FAILED: &str = "22023";
+
 fn invalid(reason: impl Into<String>) -> StoreError {
     StoreError::invalid_query(reason)
 }
@@ -232,6 +249,29 @@ impl Field {
                     }
                 }
             },
+        }
+    }
+
+    /// The value as an aggregate function reads it: [`Field::typed`], except
+    /// that numbers on PostgreSQL may take the direct cast ([`NumericCast`]).
+    /// Filters, sorts, group keys and indexes keep the guarded form, so that
+    /// index expressions never change and never fail to build.
+    fn aggregated(&self, backend: Backend, cast: NumericCast) -> String {
+        match (&self.target, backend, self.kind, cast) {
+            (
+                Target::Attribute(keys),
+                Backend::Postgres,
+                ValueKind::Integer | ValueKind::Double,
+                NumericCast::Direct,
+            ) => {
+                // One key: `->` is cheaper than `#>`. JSON null is SQL NULL.
+                let json = match keys.as_slice() {
+                    [key] => format!("(attributes -> '{key}')"),
+                    _ => pg_paths(keys).0,
+                };
+                format!("(NULLIF({json}, 'null'::jsonb)::numeric)")
+            }
+            _ => self.typed(backend),
         }
     }
 
@@ -830,6 +870,7 @@ pub(crate) fn aggregation(
     backend: Backend,
     tenant_id: &TenantId,
     query: &AggregationQuery,
+    cast: NumericCast,
 ) -> Result<Aggregation, StoreError> {
     if query.columns.is_empty() && query.group_by.is_empty() {
         return Err(invalid(
@@ -854,7 +895,7 @@ pub(crate) fn aggregation(
         columns.push((field.label.clone(), shape(field.kind)));
     }
     for column in &query.columns {
-        let (expression, shape) = aggregate(backend, column)?;
+        let (expression, shape) = aggregate(backend, column, cast)?;
         outputs.push(expression);
         columns.push((column.alias.clone(), shape));
     }
@@ -907,7 +948,11 @@ fn shape(kind: ValueKind) -> Shape {
 }
 
 /// The SQL of one aggregate column and the shape of its result.
-fn aggregate(backend: Backend, column: &AggregateColumn) -> Result<(String, Shape), StoreError> {
+fn aggregate(
+    backend: Backend,
+    column: &AggregateColumn,
+    cast: NumericCast,
+) -> Result<(String, Shape), StoreError> {
     let function = column.function;
     let Some(path) = &column.field else {
         return if function == AggregateFunction::Count {
@@ -938,7 +983,7 @@ fn aggregate(backend: Backend, column: &AggregateColumn) -> Result<(String, Shap
             if !is_numeric(kind) {
                 return Err(reject("Integer and Double attributes"));
             }
-            let typed = field.typed(backend);
+            let typed = field.aggregated(backend, cast);
             if function == AggregateFunction::Avg {
                 (format!("AVG({typed})"), Shape::Float)
             } else {
@@ -954,7 +999,10 @@ fn aggregate(backend: Backend, column: &AggregateColumn) -> Result<(String, Shap
             } else {
                 "MAX"
             };
-            (format!("{name}({})", field.typed(backend)), shape(kind))
+            (
+                format!("{name}({})", field.aggregated(backend, cast)),
+                shape(kind),
+            )
         }
     })
 }

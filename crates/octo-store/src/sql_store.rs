@@ -34,7 +34,7 @@ use crate::entity::{ENTITY_COLUMNS, EntityRow, RtEntity, WriteOutcome};
 use crate::error::StoreError;
 use crate::job::{ImportJob, JOB_COLUMNS, JobRow, JobState};
 use crate::query::{AggregateRow, AggregationQuery, EntityPage, EntityQuery, PathRef};
-use crate::query_sql::{self, Param};
+use crate::query_sql::{self, NumericCast, Param};
 use crate::snapshot::{
     BatchReport, EntityWriteMode, SNAPSHOT_PAGE, SnapshotCounts, SnapshotSink, SnapshotSource,
 };
@@ -1183,6 +1183,25 @@ where
         Ok(DB::rows_affected(&result) > 0)
     }
 
+    async fn claim_device_poll(
+        &self,
+        session_id: &str,
+        seen: chrono::DateTime<chrono::Utc>,
+        next: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query::<DB>(
+            "UPDATE auth_device_flows SET next_poll_at = $3 \
+             WHERE session_id = $1 AND next_poll_at = $2",
+        )
+        .bind(session_id.to_owned())
+        .bind(SqlTime::from(seen))
+        .bind(SqlTime::from(next))
+        .execute(&self.pool)
+        .await
+        .map_err(self.fail(|| format!("claim the device-token poll of session '{session_id}'")))?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
     // --- Runtime entities --------------------------------------------------
 
     async fn insert_entity(&self, entity: &RtEntity) -> Result<(), StoreError> {
@@ -1425,16 +1444,35 @@ where
         query: &AggregationQuery,
     ) -> Result<Vec<AggregateRow>, StoreError> {
         let _timer = crate::metrics::QueryTimer::start("aggregate_entities");
-        let aggregation = query_sql::aggregation(DB::BACKEND, tenant_id, query)?;
-        let statement = &aggregation.statement;
         let operation = || format!("aggregate the entities of tenant '{tenant_id}'");
-        let rows =
-            sqlx::query_scalar_with::<DB, String, _>(&statement.sql, arguments(&statement.params)?)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(|err| {
-                    invalid_pattern(&err).unwrap_or_else(|| self.error(err, operation))
-                })?;
+        let mut cast = NumericCast::Direct;
+        let (aggregation, rows) = loop {
+            let aggregation = query_sql::aggregation(DB::BACKEND, tenant_id, query, cast)?;
+            let statement = &aggregation.statement;
+            let result = sqlx::query_scalar_with::<DB, String, _>(
+                &statement.sql,
+                arguments(&statement.params)?,
+            )
+            .fetch_all(&self.pool)
+            .await;
+            match result {
+                Ok(rows) => break (aggregation, rows),
+                // A stored value does not match its attribute's type (see
+                // NumericCast): run the guarded statement once.
+                Err(err)
+                    if cast == NumericCast::Direct
+                        && err
+                            .as_database_error()
+                            .and_then(|db| db.code())
+                            .is_some_and(|code| code == query_sql::JSONB_CAST_FAILED) =>
+                {
+                    cast = NumericCast::Guarded;
+                }
+                Err(err) => {
+                    return Err(invalid_pattern(&err).unwrap_or_else(|| self.error(err, operation)));
+                }
+            }
+        };
         rows.iter()
             .map(|text| {
                 query_sql::aggregate_row(&aggregation.columns, text).ok_or_else(|| {

@@ -287,6 +287,17 @@ pub trait Store: StreamStore + Send + Sync {
     /// Removes the session's device authorization; `false` if there was none.
     async fn delete_device_flow(&self, session_id: &str) -> Result<bool, StoreError>;
 
+    /// Takes the session's next device-token poll, in one conditional write: moves its
+    /// `next_poll_at` from `seen` (the value read) to `next`. Of several processes asking at
+    /// once exactly one gets `true`; the others do not poll, since a provider redeems a device
+    /// code once (and may revoke the login when it comes back).
+    async fn claim_device_poll(
+        &self,
+        session_id: &str,
+        seen: chrono::DateTime<chrono::Utc>,
+        next: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
+
     // --- Runtime entities --------------------------------------------------
 
     /// Adds an entity. [`StoreError::Duplicate`] if the tenant already has

@@ -1,17 +1,28 @@
 //! The tenant lifecycle on top of the store: the system tenant, create, delete, clean.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
+use moka::future::Cache;
 use octo_ids::TenantId;
 use octo_store::{CleanReport, Store, StoreError, TenantRecord};
 
 use crate::error::TenancyError;
 
-/// Tenant operations; cheap to clone.
+/// How long a tenant found in the store is taken to exist without asking again.
+///
+/// Every tenant-scoped tool checks its tenant first; the cache saves that round trip on
+/// repeated calls. A tenant deleted through this process is forgotten at once; one deleted
+/// through another replica (or the operator CLI) is seen as gone within this time, and
+/// meanwhile writes to it fail on the store's foreign keys, so nothing lands in a dead tenant.
+pub const TENANT_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// Tenant operations; cheap to clone (clones share the cache).
 #[derive(Clone)]
 pub struct Tenants {
     store: Arc<dyn Store>,
+    known: Cache<TenantId, TenantRecord>,
 }
 
 impl std::fmt::Debug for Tenants {
@@ -22,7 +33,18 @@ impl std::fmt::Debug for Tenants {
 
 impl Tenants {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            known: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(TENANT_CACHE_TTL)
+                .build(),
+        }
+    }
+
+    /// Forgets what the cache knows about `tenant_id` (`clear_tenant_cache`, deletes).
+    pub async fn forget(&self, tenant_id: &TenantId) {
+        self.known.invalidate(tenant_id).await;
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -49,12 +71,19 @@ impl Tenants {
         self.require(&system).await
     }
 
-    /// The tenant, or `Tenant '<id>' not found`.
+    /// The tenant, or `Tenant '<id>' not found`. Only found tenants are cached (see
+    /// [`TENANT_CACHE_TTL`]): a tenant created elsewhere is seen at once.
     pub async fn require(&self, tenant_id: &TenantId) -> Result<TenantRecord, TenancyError> {
-        self.store
+        if let Some(record) = self.known.get(tenant_id).await {
+            return Ok(record);
+        }
+        let record = self
+            .store
             .get_tenant(tenant_id)
             .await?
-            .ok_or_else(|| TenancyError::NotFound(tenant_id.clone()))
+            .ok_or_else(|| TenancyError::NotFound(tenant_id.clone()))?;
+        self.known.insert(tenant_id.clone(), record.clone()).await;
+        Ok(record)
     }
 
     /// Every tenant, sorted by id.
@@ -104,7 +133,11 @@ impl Tenants {
             return Err(TenancyError::SystemTenant(tenant_id.clone()));
         }
         let record = self.require(tenant_id).await?;
-        if !self.store.delete_tenant(tenant_id).await? {
+        self.forget(tenant_id).await;
+        let deleted = self.store.delete_tenant(tenant_id).await;
+        // Again after the delete: a concurrent `require` may have cached it in between.
+        self.forget(tenant_id).await;
+        if !deleted? {
             // Deleted by someone else between the two calls; the outcome is the same.
             tracing::debug!(tenant = %tenant_id, "tenant vanished during delete");
         }
@@ -143,6 +176,57 @@ mod tests {
         let all = tenants.list().await.expect("list");
         assert_eq!(all.len(), 1);
         assert!(all[0].tenant_id.is_system());
+    }
+
+    #[tokio::test]
+    async fn a_cached_tenant_is_forgotten_on_delete_and_on_request() {
+        let tenants = tenants().await;
+        let system = TenantId::system();
+        tenants
+            .create(&id("plant7"), None, &system)
+            .await
+            .expect("created");
+        // Cached by the first check; a clone shares the cache.
+        tenants.require(&id("plant7")).await.expect("found");
+        let other = tenants.clone();
+        other.delete(&id("plant7")).await.expect("deleted");
+        assert!(matches!(
+            tenants.require(&id("plant7")).await,
+            Err(TenancyError::NotFound(_))
+        ));
+
+        // Deleted behind the cache's back (another replica): gone once forgotten.
+        tenants
+            .create(&id("plant8"), None, &system)
+            .await
+            .expect("created");
+        tenants.require(&id("plant8")).await.expect("found");
+        assert!(
+            tenants
+                .store()
+                .delete_tenant(&id("plant8"))
+                .await
+                .expect("store delete")
+        );
+        tenants.forget(&id("plant8")).await;
+        assert!(matches!(
+            tenants.require(&id("plant8")).await,
+            Err(TenancyError::NotFound(_))
+        ));
+        // A tenant that did not exist is never cached as missing: created elsewhere, it is seen.
+        assert!(tenants.require(&id("plant9")).await.is_err());
+        let record = TenantRecord {
+            tenant_id: id("plant9"),
+            parent_tenant_id: Some(system),
+            database_name: "plant9".to_owned(),
+            created_at: Utc::now(),
+        };
+        tenants
+            .store()
+            .create_tenant(&record)
+            .await
+            .expect("store create");
+        tenants.require(&id("plant9")).await.expect("seen at once");
     }
 
     #[tokio::test]

@@ -12,6 +12,8 @@
 //!   body's panic if it had one.
 //! - [`both_backends!`]: stamps out `<case>_sqlite` and `<case>_postgres` tests from one case, so
 //!   a test runner lists (and runs) each case once per backend.
+//! - [`oidc_provider`]: the certified external identity provider (npm `oidc-provider`) and a
+//!   [`oidc_provider::Browser`] that logs in to it over HTTP.
 //!
 //! If PostgreSQL is not reachable the PostgreSQL tests fail, saying how to start it; they never
 //! skip.
@@ -24,6 +26,8 @@ use octo_store::{PostgresStore, SqliteStore, Store, StoreError};
 use sqlx::{Connection, Executor, PgConnection};
 
 pub use octo_store::Backend;
+
+pub mod oidc_provider;
 
 #[doc(hidden)]
 pub use pastey as __pastey;

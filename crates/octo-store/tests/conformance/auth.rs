@@ -1,6 +1,7 @@
 //! Conformance cases for MCP sessions and their login state: sessions are
 //! upserted, touched and purged when idle; tokens are kept per tenant and
 //! session, replaced only over the version read, refreshed under one lease;
+//! a device-token poll is claimed by one process;
 //! deleting a session removes all its login state and nothing else.
 
 use std::sync::Arc;
@@ -270,6 +271,57 @@ pub async fn device_flows_are_one_per_session(store: Arc<dyn Store>) {
     assert!(store.get_device_flow("s2").await.expect("get").is_none());
     assert!(store.delete_device_flow("s1").await.expect("delete"));
     assert!(!store.delete_device_flow("s1").await.expect("delete"));
+}
+
+pub async fn a_device_poll_is_claimed_once(store: Arc<dyn Store>) {
+    store
+        .put_device_flow(&flow("tenanta", "s1"))
+        .await
+        .expect("put");
+    let seen = store
+        .get_device_flow("s1")
+        .await
+        .expect("get")
+        .expect("present")
+        .next_poll_at;
+    let next = seen + Duration::seconds(5);
+    // Several processes ask at once with what they read: exactly one gets the poll.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move {
+            store
+                .claim_device_poll("s1", seen, next)
+                .await
+                .expect("claim")
+        });
+    }
+    let granted = tasks
+        .join_all()
+        .await
+        .into_iter()
+        .filter(|granted| *granted)
+        .count();
+    assert_eq!(granted, 1);
+    let claimed = store
+        .get_device_flow("s1")
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(claimed.next_poll_at, next);
+    // The value read back claims the next poll; a session without a flow has none to claim.
+    assert!(
+        store
+            .claim_device_poll("s1", next, next + Duration::seconds(5))
+            .await
+            .expect("claim")
+    );
+    assert!(
+        !store
+            .claim_device_poll("s2", next, next + Duration::seconds(5))
+            .await
+            .expect("claim")
+    );
 }
 
 pub async fn deleting_an_mcp_session_removes_its_login_state_only(store: Arc<dyn Store>) {

@@ -76,6 +76,7 @@ macro_rules! conformance_suite {
             query_sorts_by_kind_and_pages,
             aggregate_scalar_and_empty_set,
             aggregate_grouped,
+            aggregate_skips_values_of_another_type,
             attribute_index_is_idempotent_and_queries_still_work,
             query_and_aggregate_match_an_in_memory_model,
             transfers_are_created_read_by_id_and_completed_once,
@@ -91,6 +92,7 @@ macro_rules! conformance_suite {
             auth_tokens_are_kept_per_tenant_and_session,
             auth_token_refresh_is_leased_once_and_replaced_over_its_version,
             device_flows_are_one_per_session,
+            a_device_poll_is_claimed_once,
             deleting_an_mcp_session_removes_its_login_state_only,
         );
     };

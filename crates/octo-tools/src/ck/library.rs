@@ -237,6 +237,7 @@ impl Tool for ClearTenantCache {
             .or(params.tenant_id.as_deref());
         let tenant = self.0.tenant(ctx, wanted).await?;
         self.0.ck.invalidate(&tenant.tenant_id).await;
+        self.0.tenants.forget(&tenant.tenant_id).await;
         Ok(Success::new(ClearTenantCacheOutput {
             cleared_tenant_id: tenant.tenant_id.to_string(),
         })
