@@ -821,3 +821,115 @@ async fn retention_removes_samples_older_than_the_period(store: Arc<dyn Store>) 
             .is_empty()
     );
 }
+
+both_backends!(ingestion_writes_good_batches_and_names_the_lines_of_bad_ones);
+async fn ingestion_writes_good_batches_and_names_the_lines_of_bad_ones(store: Arc<dyn Store>) {
+    use octo_streamdata::{IngestFormat, RejectedBatch};
+    let f = fixture(store, "ingest").await;
+    let id = f.active_archive().await;
+    // 25 NDJSON lines in batches of 10: line 14 is bad, so lines 11–20 are not written; a blank
+    // line 5 is skipped.
+    let mut body = String::new();
+    for line in 1..=25_i64 {
+        match line {
+            5 => body.push('\n'),
+            14 => {
+                body.push_str("{\"timestamp\": \"soon\", \"rtId\": \"65a000000000000000000001\"}\n")
+            }
+            _ => body.push_str(&format!(
+                "{}\n",
+                row(line, (line % 3) as usize, json!({"Power": line}))
+            )),
+        }
+    }
+    let mut ingestion = f
+        .service
+        .start_ingestion(&f.tenant, &id, IngestFormat::Ndjson)
+        .await
+        .expect("start")
+        .with_batch_rows(10);
+    // Chunks that cut lines in the middle.
+    for chunk in body.as_bytes().chunks(37) {
+        ingestion.feed(chunk).await.expect("feed");
+    }
+    let report = ingestion.finish().await.expect("finish");
+    assert_eq!(report.rows_accepted, 14, "{report:?}");
+    assert_eq!(report.rows_rejected, 10, "{report:?}");
+    assert_eq!(report.batches_written, 2);
+    assert_eq!(report.batches_rejected, 1);
+    assert_eq!(
+        report.rejected_batches,
+        vec![RejectedBatch {
+            first_line: 12,
+            last_line: 21,
+            rows: 10
+        }]
+    );
+    assert_eq!(report.errors.len(), 1);
+    assert!(
+        report.errors[0].starts_with("Line 14: timestamp 'soon' is not an RFC 3339"),
+        "{:?}",
+        report.errors
+    );
+    let stats = f
+        .service
+        .storage_stats(&f.tenant, std::slice::from_ref(&id))
+        .await
+        .expect("stats");
+    assert_eq!(stats[0].record_count, 14);
+    // Exactly the lines of the written batches landed.
+    let result = f
+        .service
+        .query_simple(
+            &f.tenant,
+            &id,
+            &SimpleQuery {
+                column_paths: vec!["Power".into()],
+                ..SimpleQuery::default()
+            },
+        )
+        .await
+        .expect("query");
+    let powers: Vec<i64> = result
+        .rows
+        .iter()
+        .filter_map(|r| r.values["Power"].as_f64())
+        .map(|p| p as i64)
+        .collect();
+    let expected: Vec<i64> = (1..=25)
+        .filter(|l| *l != 5 && !(12..=21).contains(l))
+        .collect();
+    assert_eq!(powers, expected);
+
+    // A JSON array with a row error on line 3 and an unclosed array: nothing written.
+    let mut ingestion = f
+        .service
+        .start_ingestion(&f.tenant, &id, IngestFormat::JsonArray)
+        .await
+        .expect("start");
+    let array = format!(
+        "[\n{},\n{{\"timestamp\": \"2026-03-01T00:00:00Z\", \"rtId\": \"{}\", \"values\": {{\"Colour\": 1}}}}\n",
+        row(100, 0, json!({"Power": 1})),
+        SOURCES[0]
+    );
+    ingestion.feed(array.as_bytes()).await.expect("feed");
+    let report = ingestion.finish().await.expect("finish");
+    assert_eq!(report.rows_accepted, 0);
+    assert_eq!(report.rows_rejected, 2);
+    assert_eq!(report.errors.len(), 2, "{report:?}");
+    assert!(
+        report.errors[0].starts_with("Line 3: 'Colour' is not a column"),
+        "{report:?}"
+    );
+    assert!(
+        report.errors[1].starts_with("Line 4: the body ended before"),
+        "{report:?}"
+    );
+    // Cascade and state errors come before any byte is read.
+    let err = f
+        .service
+        .start_ingestion(&f.tenant, "65a0000000000000000000ff", IngestFormat::Ndjson)
+        .await
+        .expect_err("missing");
+    assert!(matches!(err, StreamDataError::ArchiveNotFound(_)), "{err}");
+}
