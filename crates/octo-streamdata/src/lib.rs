@@ -12,12 +12,14 @@
 //! - [`archive`]: [`Archive`] read from its entity, [`ArchiveStatus`], the table layout.
 //! - [`paths`]: the attribute paths an archive can record and what they resolve to.
 //! - [`sample`]: JSON rows to samples and values back to JSON.
+//! - [`files`]: archive samples to and from CSV or NDJSON files, streamed.
 //! - [`ingest`]: bulk ingestion of NDJSON or JSON-array byte streams in all-or-nothing batches.
 //! - [`query`]: query requests to store queries; aggregation checks shared with entities.
 //! - [`service`]: [`StreamData`], the service itself.
 
 pub mod archive;
 pub mod error;
+pub mod files;
 pub mod ingest;
 pub mod paths;
 pub mod query;

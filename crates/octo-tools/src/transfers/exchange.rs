@@ -58,7 +58,7 @@ pub struct FileDownloadOutput {
 }
 
 impl FileDownloadOutput {
-    fn new(record: &TransferRecord) -> Self {
+    pub(crate) fn new(record: &TransferRecord) -> Self {
         Self {
             transfer_id: record.transfer_id.clone(),
             download_url_path: download_path(&record.transfer_id),
@@ -77,7 +77,7 @@ fn download_path(transfer_id: &str) -> String {
 
 /// A fresh work file in the transfer folder; its `.part` name lets the sweeper remove it if the
 /// server dies before it is registered.
-fn work_file(platform: &Platform) -> Result<PathBuf, String> {
+pub(crate) fn work_file(platform: &Platform) -> Result<PathBuf, String> {
     let nonce = octo_transfer::id::new_id().map_err(|e| e.to_string())?;
     Ok(platform
         .transfers
@@ -137,7 +137,7 @@ async fn reporting<T>(
 }
 
 /// The completed upload `transfer_id`, or the reference's message and why.
-async fn uploaded(
+pub(crate) async fn uploaded(
     platform: &Platform,
     transfer_id: &str,
 ) -> Result<(PathBuf, TransferRecord), String> {
@@ -149,7 +149,7 @@ async fn uploaded(
 }
 
 /// Registers `path` as a download named `file_name`, removing the file if that fails.
-async fn register(
+pub(crate) async fn register(
     platform: &Platform,
     tenant: &TenantId,
     file_name: &str,
