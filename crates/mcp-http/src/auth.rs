@@ -1,6 +1,7 @@
 //! Authentication wiring: the identity provider (an external one, or the built-in development
 //! provider mounted at `/dev-idp`), the `AuthService` the tools' gate uses, the RFC 9728
-//! protected-resource metadata, and the `bearer-required` check in front of the MCP endpoint.
+//! protected-resource metadata, the `bearer-required` check in front of the MCP endpoint, and
+//! the bearer check in front of writes outside MCP (stream-data ingestion).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use octo_auth::{AuthConfig, AuthService, ServerKey};
+use octo_auth::{AuthConfig, AuthService, Identity, READ_ONLY_SCOPE, ServerKey};
 use octo_dev_idp::{DEFAULT_AUDIENCE, DevIdp, DevIdpConfig, DevUser};
 use octo_mcp::Body;
 use serde_json::json;
@@ -166,19 +167,59 @@ impl Auth {
             return None;
         }
         let service = self.service.as_ref()?;
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
-        let refusal = match token {
+        let refusal = match bearer_token(headers) {
             None => None,
             Some(token) => match service.validate_bearer(token).await {
                 Ok(_) => return None,
                 Err(rejected) => Some(rejected.to_string()),
             },
         };
+        let (challenge, message) = self.challenge(headers, resource_path, refusal);
+        let body =
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32001, "message": message}});
+        Some(unauthorized(&body, &challenge))
+    }
+
+    /// The check in front of a write outside MCP (stream-data ingestion): with authentication
+    /// on (any mode but `disabled`), a valid bearer token that allows `tenant` and is not
+    /// read-only. `None` when admitted, else the 401 (with `WWW-Authenticate`) or 403 to send,
+    /// with a JSON body `{isSuccess: false, errorMessage}`.
+    pub async fn authorize_write(
+        &self,
+        headers: &HeaderMap,
+        tenant: &str,
+        resource_path: &str,
+    ) -> Option<Response<Body>> {
+        let service = self.service.as_ref()?;
+        let refusal = match bearer_token(headers) {
+            None => None,
+            Some(token) => match service.validate_bearer(token).await {
+                Ok(identity) => {
+                    return write_refusal(&identity, tenant).map(|message| {
+                        json_response(
+                            StatusCode::FORBIDDEN,
+                            &json!({"isSuccess": false, "errorMessage": message}),
+                        )
+                    });
+                }
+                Err(rejected) => Some(rejected.to_string()),
+            },
+        };
+        let (challenge, message) = self.challenge(headers, resource_path, refusal);
+        Some(unauthorized(
+            &json!({"isSuccess": false, "errorMessage": message}),
+            &challenge,
+        ))
+    }
+
+    /// The `WWW-Authenticate` value and the message of a 401 for `resource_path`; `refusal` is
+    /// why a token was refused (`None`: there was none).
+    fn challenge(
+        &self,
+        headers: &HeaderMap,
+        resource_path: &str,
+        refusal: Option<String>,
+    ) -> (String, String) {
         let metadata = format!(
             "{}/.well-known/oauth-protected-resource{}",
             self.base_url(headers),
@@ -198,20 +239,60 @@ impl Auth {
             ),
             Some(reason) => format!("Unauthorized: the bearer token was refused: {reason}."),
         };
-        let body =
-            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32001, "message": message}});
-        let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
-        *response.status_mut() = StatusCode::UNAUTHORIZED;
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/json"),
-        );
-        if let Ok(value) = header::HeaderValue::from_str(&challenge) {
-            headers.insert(header::WWW_AUTHENTICATE, value);
-        }
-        Some(response)
+        (challenge, message)
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+}
+
+/// Why `identity` may not write into `tenant` (`None`: it may).
+pub fn write_refusal(identity: &Identity, tenant: &str) -> Option<String> {
+    if !identity.may_act_on(tenant) {
+        let holds = identity
+            .tenant_id
+            .as_deref()
+            .map(|own| format!(" (it was issued for tenant '{own}')"))
+            .unwrap_or_default();
+        return Some(format!(
+            "Forbidden: the bearer token does not allow tenant '{tenant}'{holds}. Use a token \
+             whose tenant_id or allowed_tenants names '{tenant}'."
+        ));
+    }
+    if identity.is_read_only() {
+        return Some(format!(
+            "Forbidden: the bearer token has read-only access (scope '{READ_ONLY_SCOPE}') and \
+             this request writes data. Use a token of an account that may write."
+        ));
+    }
+    None
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn unauthorized(body: &serde_json::Value, challenge: &str) -> Response<Body> {
+    let mut response = json_response(StatusCode::UNAUTHORIZED, body);
+    if let Ok(value) = header::HeaderValue::from_str(challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
 }
 
 #[cfg(test)]
@@ -232,5 +313,34 @@ mod tests {
             local_base_url("[::]:80".parse().expect("addr")),
             "http://[::1]:80"
         );
+    }
+
+    fn identity(tenant: &str, allowed: &str, scope: &str) -> Identity {
+        Identity::from_claims(&json!({
+            "sub": "device-7",
+            "exp": 4_102_444_800_i64,
+            "tenant_id": tenant,
+            "allowed_tenants": allowed,
+            "scope": scope,
+        }))
+        .expect("identity")
+    }
+
+    #[test]
+    fn writes_need_a_token_for_the_tenant_without_read_only_scope() {
+        let plant = identity("plant", "", "openid octo_api");
+        assert_eq!(write_refusal(&plant, "plant"), None);
+        assert_eq!(write_refusal(&plant, "PLANT"), None);
+        let other = write_refusal(&plant, "office").expect("refused");
+        assert!(
+            other.contains("does not allow tenant 'office'")
+                && other.contains("issued for tenant 'plant'"),
+            "{other}"
+        );
+        let shared = identity("plant", "office depot", "openid octo_api");
+        assert_eq!(write_refusal(&shared, "depot"), None);
+        let reader = identity("plant", "", "openid octo_api.read_only");
+        let refused = write_refusal(&reader, "plant").expect("refused");
+        assert!(refused.contains("read-only"), "{refused}");
     }
 }

@@ -8,6 +8,7 @@
 //! - [`config`]: flags, environment and the TOML file, merged into [`Settings`].
 //! - [`routes`]: the path router.
 //! - [`health`]: the probes' state.
+//! - [`ingest`]: `POST /{tenantId}/stream-data/{archiveRtId}`, stream-data ingestion over HTTP.
 //! - [`metrics`]: the Prometheus recorder behind `/metrics`.
 //! - [`server`]: the accept loop and graceful shutdown.
 //! - [`operator`]: the operator subcommands (dump, restore, model imports, tenants) on the store.
@@ -16,6 +17,7 @@
 pub mod auth;
 pub mod config;
 pub mod health;
+pub mod ingest;
 pub mod metrics;
 pub mod operator;
 pub mod routes;

@@ -1,4 +1,5 @@
-//! Operator commands (`mcp-http dump|restore|import-ck|import-rt|export-rt|tenants …`): the
+//! Operator commands (`mcp-http dump|restore|import-ck|import-rt|export-rt|import-archive|
+//! export-archive|tenants …`): the
 //! octo-cli role for work too big for the MCP path. They act straight on the configured store,
 //! with no transfer size cap, show progress bars (indicatif) on a terminal and write the same
 //! formats as the tools: a dump from `mcp-http dump` restores with `restore_tenant`, and one
@@ -75,6 +76,42 @@ pub enum Command {
         #[arg(short = 'f', long = "file")]
         file: PathBuf,
     },
+    /// Import samples into an activated stream-data archive from a CSV or NDJSON file (as
+    /// import_archive_data does): batches of 10 000 rows, each all or nothing.
+    ImportArchive {
+        #[arg(long)]
+        tenant: String,
+        /// The archive's rtId.
+        #[arg(long)]
+        archive: String,
+        /// The file; .csv is CSV, anything else NDJSON unless --format says.
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+        /// csv or ndjson.
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Export a stream-data archive's samples to a CSV or NDJSON file (as export_archive_data
+    /// does), oldest first.
+    ExportArchive {
+        #[arg(long)]
+        tenant: String,
+        /// The archive's rtId.
+        #[arg(long)]
+        archive: String,
+        /// The file to write; .csv is CSV, anything else NDJSON unless --format says.
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+        /// csv or ndjson.
+        #[arg(long)]
+        format: Option<String>,
+        /// Inclusive start, RFC 3339.
+        #[arg(long)]
+        from: Option<String>,
+        /// Exclusive end, RFC 3339.
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// List, create or delete tenants.
     Tenants {
         #[command(subcommand)]
@@ -108,6 +145,21 @@ pub enum OperatorError {
 
 fn failed(error: impl std::fmt::Display) -> OperatorError {
     OperatorError::Failed(error.to_string())
+}
+
+/// The format `--format` names, else the file's extension (.csv is CSV, anything else NDJSON).
+fn archive_format(
+    format: Option<&str>,
+    file: &Path,
+) -> Result<octo_streamdata::files::ArchiveFileFormat, OperatorError> {
+    use octo_streamdata::files::ArchiveFileFormat;
+    match format {
+        Some(format) => ArchiveFileFormat::parse(format).map_err(failed),
+        None => Ok(
+            ArchiveFileFormat::from_file_name(&file.display().to_string())
+                .unwrap_or(ArchiveFileFormat::Ndjson),
+        ),
+    }
 }
 
 fn tenant_id(text: &str) -> Result<TenantId, OperatorError> {
@@ -236,6 +288,72 @@ pub async fn run(command: Command, settings: &Settings) -> Result<String, Operat
                 counts.ck_models,
                 counts.entities,
                 counts.associations
+            ))
+        }
+        Command::ImportArchive {
+            tenant,
+            archive,
+            file,
+            format,
+        } => {
+            let tenant = tenant_id(&tenant)?;
+            let format = archive_format(format.as_deref(), &file)?;
+            let report = platform
+                .stream_data
+                .import_from_file(&tenant, &archive, format, &file)
+                .await
+                .map_err(failed)?;
+            if report.error_count > 0 {
+                return Err(failed(format!(
+                    "{} First errors: {}",
+                    report.summary(),
+                    report.errors.join(" ")
+                )));
+            }
+            Ok(format!(
+                "Imported {} into archive '{archive}' of tenant '{tenant}': {}",
+                file.display(),
+                report.summary()
+            ))
+        }
+        Command::ExportArchive {
+            tenant,
+            archive,
+            file,
+            format,
+            from,
+            to,
+        } => {
+            let tenant = tenant_id(&tenant)?;
+            let format = archive_format(format.as_deref(), &file)?;
+            let time = |text: Option<String>, name: &str| {
+                text.map(|t| {
+                    chrono::DateTime::parse_from_rfc3339(t.trim())
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .map_err(|_| {
+                            failed(format!(
+                                "--{name} '{t}' is not an RFC 3339 date-time such as \
+                                 2026-11-25T16:00:00Z."
+                            ))
+                        })
+                })
+                .transpose()
+            };
+            let window = octo_streamdata::Window {
+                from: time(from, "from")?,
+                to: time(to, "to")?,
+                ..octo_streamdata::Window::default()
+            };
+            let report = platform
+                .stream_data
+                .export_to_file(&tenant, &archive, &window, None, format, &file)
+                .await
+                .map_err(failed)?;
+            Ok(format!(
+                "Exported {} sample(s) of archive '{archive}' to {} ({} bytes).",
+                report.rows,
+                file.display(),
+                report.bytes
             ))
         }
         Command::ImportCk { tenant, file } => {

@@ -7,6 +7,8 @@
 //! - `PUT /file-transfer/upload/{id}`, `GET|HEAD /file-transfer/download/{id}`: file transfers.
 //!   Not behind the MCP Origin/Host check (plain HTTP clients such as curl use them) nor auth:
 //!   the unguessable 128-bit id is the capability, as in the reference server.
+//! - `POST /{tenantId}/stream-data/{archiveRtId}`: stream-data ingestion (NDJSON or a JSON
+//!   array of rows), behind the bearer check whenever authentication is on; see [`crate::ingest`].
 //! - `/.well-known/oauth-protected-resource[/mcp|/{tenantId}/mcp]`: RFC 9728 metadata naming the
 //!   identity provider (404 when authentication is disabled).
 //! - `/dev-idp/...`: the built-in development identity provider, when it is the issuer.
@@ -67,6 +69,11 @@ where
             app.platform.transfers.handle_download(&id, request).await
         }
         ["dev-idp", ..] if app.auth.dev_idp.is_some() => dev_idp(&app, request).await,
+        [tenant, "stream-data", archive] if !tenant.is_empty() && !archive.is_empty() => {
+            crate::ingest::handle(&app, tenant, archive, request)
+                .await
+                .map(|body| body.map_err(|never| match never {}).boxed())
+        }
         _ => route_mcp(app, request, &segments)
             .await
             .map(|body| body.map_err(|never| match never {}).boxed()),

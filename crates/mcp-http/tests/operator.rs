@@ -1,6 +1,7 @@
-//! The operator commands (`mcp-http dump|restore|import-ck|import-rt|export-rt|tenants`) on both
-//! backends, run in-process as `main` runs them, and dumps moving between the CLI and the
-//! `dump_tenant` / `restore_tenant` tools in both directions.
+//! The operator commands (`mcp-http dump|restore|import-ck|import-rt|export-rt|import-archive|
+//! export-archive|tenants`) on both backends, run in-process as `main` runs them, dumps moving
+//! between the CLI and the `dump_tenant` / `restore_tenant` tools in both directions, and archive
+//! samples round-tripping through CSV and NDJSON files.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -342,4 +343,129 @@ async fn cli_and_tool_dumps_restore_each_other_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_and_tool_dumps_restore_each_other_postgres() {
     cli_and_tool_dumps_restore_each_other(Backend::Postgres).await;
+}
+
+const METER_MODEL: &str = "modelId: Test.Grid-1.0.0
+dependencies:
+  - System-[2.0,3.0)
+attributes:
+  - id: Power
+    valueType: Double
+types:
+  - typeId: Meter
+    derivedFromCkTypeId: ${System}/Entity
+    attributes:
+      - id: ${this}/Power
+        name: Power
+";
+
+/// `import-archive` and `export-archive`: an archive exported by the CLI as CSV and as NDJSON
+/// and imported into fresh archives holds the same samples.
+async fn archive_files_round_trip_through_the_cli(backend: Backend) {
+    run_on_database(backend, |url| async move {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let settings = settings(&dir.path().join("data"), &url);
+        let platform = mcp_http::server::start_platform(&settings)
+            .await
+            .expect("platform");
+        let registry = Arc::new(octo_tools::standard_registry(&platform).expect("registry"));
+        let call = |name: &'static str, arguments: Value| {
+            let registry = Arc::clone(&registry);
+            async move {
+                let Value::Object(arguments) = arguments else {
+                    panic!("object")
+                };
+                let out = registry
+                    .call(name, Some(arguments), CallInfo::default())
+                    .await
+                    .expect("tool")
+                    .to_json();
+                assert_eq!(out["isSuccess"], json!(true), "{name}: {out}");
+                out
+            }
+        };
+        // No background worker here: run the model's import job in place.
+        let system: TenantId = "octosystem".parse().expect("tenant");
+        let model = octo_ck::source::load_document(METER_MODEL, "grid.yaml").expect("model");
+        platform.ck.enqueue(&system, model).await.expect("enqueued");
+        while platform.ck.run_next_job("test").await.expect("job") {}
+        call("enable_stream_data", json!({"tenantId": "octosystem"})).await;
+        let mut archives = Vec::new();
+        for name in ["source", "from-csv", "from-ndjson"] {
+            let created = call(
+                "create_entity",
+                json!({"tenantId": "octosystem", "ckTypeId": "System.StreamData/RawArchive", "entityData": [
+                    {"attributePath": "Name", "value": name},
+                    {"attributePath": "TargetCkTypeId", "value": "Test.Grid/Meter"},
+                    {"attributePath": "Columns", "value": [{"AttributePath": "Power"}]},
+                    {"attributePath": "State", "value": "Inactive"},
+                    {"attributePath": "Kind", "value": "TimeSeries"}]}),
+            )
+            .await;
+            let id = created["rtId"].as_str().expect("rtId").to_owned();
+            call("activate_archive", json!({"tenantId": "octosystem", "archiveRtId": id})).await;
+            archives.push(id);
+        }
+        let rows: Vec<Value> = (0..500)
+            .map(|i| {
+                json!({"timestamp": 1_780_000_000_000_i64 + i * 1000,
+                       "rtId": "65a000000000000000000001", "values": {"Power": i}})
+            })
+            .collect();
+        call("write_stream_data", json!({"tenantId": "octosystem", "archiveRtId": archives[0], "rows": rows})).await;
+        let sum = |id: String| {
+            let call = &call;
+            async move {
+                let out = call(
+                    "query_stream_data_aggregation",
+                    json!({"tenantId": "octosystem", "archiveRtId": id, "aggregations": [
+                        {"function": "count", "alias": "n"},
+                        {"function": "sum", "attributePath": "Power", "alias": "s"}]}),
+                )
+                .await;
+                out["rows"][0].clone()
+            }
+        };
+        let expected = sum(archives[0].clone()).await;
+        assert_eq!(expected["n"], json!(500));
+        for (file, target) in [("a.csv", &archives[1]), ("a.ndjson", &archives[2])] {
+            let path = dir.path().join(file);
+            let path = path.to_string_lossy();
+            let exported = run(
+                &settings,
+                &["export-archive", "--tenant", "octosystem", "--archive", &archives[0], "-f", &path],
+            )
+            .await
+            .expect("export");
+            assert!(exported.starts_with("Exported 500 sample(s)"), "{exported}");
+            let imported = run(
+                &settings,
+                &["import-archive", "--tenant", "octosystem", "--archive", target, "-f", &path],
+            )
+            .await
+            .expect("import");
+            assert!(imported.contains("500 row(s) accepted"), "{imported}");
+            assert_eq!(sum(target.clone()).await, expected, "{file}");
+        }
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "timestamp,sourceRtId,Power\n2026-01-01T00:00:00Z,65a000000000000000000001,x\n").expect("file");
+        let refused = run(
+            &settings,
+            &["import-archive", "--tenant", "octosystem", "--archive", &archives[1], "-f", &bad.to_string_lossy()],
+        )
+        .await
+        .expect_err("bad line");
+        assert!(refused.to_string().contains("Line 2: 'Power' must be a finite number."), "{refused}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archive_files_round_trip_through_the_cli_sqlite() {
+    archive_files_round_trip_through_the_cli(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archive_files_round_trip_through_the_cli_postgres() {
+    archive_files_round_trip_through_the_cli(Backend::Postgres).await;
 }

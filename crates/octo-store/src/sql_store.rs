@@ -102,11 +102,24 @@ pub trait Dialect: Database + sealed::Sealed {
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
     location: String,
+    /// Queues this process's bulk sample writes on SQLite, which has one writer at a time:
+    /// writers waiting here wait as long as it takes, where SQLite's own busy timeout would
+    /// give up after 5 s ("database is locked") under a burst of large batches.
+    bulk_writes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl<DB: Dialect> SqlStore<DB> {
     pub(crate) fn new(pool: Pool<DB>, location: String) -> Self {
-        Self { pool, location }
+        Self {
+            pool,
+            location,
+            bulk_writes: std::sync::Arc::default(),
+        }
+    }
+
+    /// Held while a bulk write runs (see the field).
+    pub(crate) async fn bulk_write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.bulk_writes.lock().await
     }
 
     /// The connection pool, e.g. for tests or maintenance queries.

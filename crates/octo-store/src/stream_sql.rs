@@ -1124,6 +1124,7 @@ impl StreamStore for SqlStore<Sqlite> {
         names.extend(table.columns.iter().map(|c| value_column(&c.name)));
         let per_row = names.len();
         let rows_per_statement = (SQLITE_MAX_PARAMS / per_row).max(1);
+        let _turn = self.bulk_write_turn().await;
         let mut tx = self
             .pool()
             .begin_with("BEGIN IMMEDIATE")

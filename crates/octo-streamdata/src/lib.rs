@@ -12,11 +12,15 @@
 //! - [`archive`]: [`Archive`] read from its entity, [`ArchiveStatus`], the table layout.
 //! - [`paths`]: the attribute paths an archive can record and what they resolve to.
 //! - [`sample`]: JSON rows to samples and values back to JSON.
+//! - [`files`]: archive samples to and from CSV or NDJSON files, streamed.
+//! - [`ingest`]: bulk ingestion of NDJSON or JSON-array byte streams in all-or-nothing batches.
 //! - [`query`]: query requests to store queries; aggregation checks shared with entities.
 //! - [`service`]: [`StreamData`], the service itself.
 
 pub mod archive;
 pub mod error;
+pub mod files;
+pub mod ingest;
 pub mod paths;
 pub mod query;
 pub mod sample;
@@ -24,6 +28,7 @@ pub mod service;
 
 pub use archive::{Archive, ArchiveStatus, MODEL_NAME, RAW_ARCHIVE_TYPE};
 pub use error::StreamDataError;
+pub use ingest::{IngestFormat, IngestReport, Ingestion, RejectedBatch};
 pub use query::{Condition, SOURCE_PATH, Window};
 pub use service::{
     EnableReport, ResolvedArchive, SimpleQuery, SimpleResult, Span, StorageStats, StreamData,

@@ -116,7 +116,7 @@ impl StreamData {
         Self { ck }
     }
 
-    fn store(&self) -> &Arc<dyn Store> {
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
         self.ck.store()
     }
 

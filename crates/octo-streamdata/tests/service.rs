@@ -821,3 +821,289 @@ async fn retention_removes_samples_older_than_the_period(store: Arc<dyn Store>) 
             .is_empty()
     );
 }
+
+both_backends!(ingestion_writes_good_batches_and_names_the_lines_of_bad_ones);
+async fn ingestion_writes_good_batches_and_names_the_lines_of_bad_ones(store: Arc<dyn Store>) {
+    use octo_streamdata::{IngestFormat, RejectedBatch};
+    let f = fixture(store, "ingest").await;
+    let id = f.active_archive().await;
+    // 25 NDJSON lines in batches of 10: line 14 is bad, so lines 11–20 are not written; a blank
+    // line 5 is skipped.
+    let mut body = String::new();
+    for line in 1..=25_i64 {
+        match line {
+            5 => body.push('\n'),
+            14 => {
+                body.push_str("{\"timestamp\": \"soon\", \"rtId\": \"65a000000000000000000001\"}\n")
+            }
+            _ => body.push_str(&format!(
+                "{}\n",
+                row(line, (line % 3) as usize, json!({"Power": line}))
+            )),
+        }
+    }
+    let mut ingestion = f
+        .service
+        .start_ingestion(&f.tenant, &id, IngestFormat::Ndjson)
+        .await
+        .expect("start")
+        .with_batch_rows(10);
+    // Chunks that cut lines in the middle.
+    for chunk in body.as_bytes().chunks(37) {
+        ingestion.feed(chunk).await.expect("feed");
+    }
+    let report = ingestion.finish().await.expect("finish");
+    assert_eq!(report.rows_accepted, 14, "{report:?}");
+    assert_eq!(report.rows_rejected, 10, "{report:?}");
+    assert_eq!(report.batches_written, 2);
+    assert_eq!(report.batches_rejected, 1);
+    assert_eq!(
+        report.rejected_batches,
+        vec![RejectedBatch {
+            first_line: 12,
+            last_line: 21,
+            rows: 10
+        }]
+    );
+    assert_eq!(report.errors.len(), 1);
+    assert!(
+        report.errors[0].starts_with("Line 14: timestamp 'soon' is not an RFC 3339"),
+        "{:?}",
+        report.errors
+    );
+    let stats = f
+        .service
+        .storage_stats(&f.tenant, std::slice::from_ref(&id))
+        .await
+        .expect("stats");
+    assert_eq!(stats[0].record_count, 14);
+    // Exactly the lines of the written batches landed.
+    let result = f
+        .service
+        .query_simple(
+            &f.tenant,
+            &id,
+            &SimpleQuery {
+                column_paths: vec!["Power".into()],
+                ..SimpleQuery::default()
+            },
+        )
+        .await
+        .expect("query");
+    let powers: Vec<i64> = result
+        .rows
+        .iter()
+        .filter_map(|r| r.values["Power"].as_f64())
+        .map(|p| p as i64)
+        .collect();
+    let expected: Vec<i64> = (1..=25)
+        .filter(|l| *l != 5 && !(12..=21).contains(l))
+        .collect();
+    assert_eq!(powers, expected);
+
+    // A JSON array with a row error on line 3 and an unclosed array: nothing written.
+    let mut ingestion = f
+        .service
+        .start_ingestion(&f.tenant, &id, IngestFormat::JsonArray)
+        .await
+        .expect("start");
+    let array = format!(
+        "[\n{},\n{{\"timestamp\": \"2026-03-01T00:00:00Z\", \"rtId\": \"{}\", \"values\": {{\"Colour\": 1}}}}\n",
+        row(100, 0, json!({"Power": 1})),
+        SOURCES[0]
+    );
+    ingestion.feed(array.as_bytes()).await.expect("feed");
+    let report = ingestion.finish().await.expect("finish");
+    assert_eq!(report.rows_accepted, 0);
+    assert_eq!(report.rows_rejected, 2);
+    assert_eq!(report.errors.len(), 2, "{report:?}");
+    assert!(
+        report.errors[0].starts_with("Line 3: 'Colour' is not a column"),
+        "{report:?}"
+    );
+    assert!(
+        report.errors[1].starts_with("Line 4: the body ended before"),
+        "{report:?}"
+    );
+    // Cascade and state errors come before any byte is read.
+    let err = f
+        .service
+        .start_ingestion(&f.tenant, "65a0000000000000000000ff", IngestFormat::Ndjson)
+        .await
+        .expect_err("missing");
+    assert!(matches!(err, StreamDataError::ArchiveNotFound(_)), "{err}");
+}
+
+both_backends!(files_round_trip_as_csv_and_ndjson);
+async fn files_round_trip_as_csv_and_ndjson(store: Arc<dyn Store>) {
+    use octo_streamdata::files::{ArchiveFileFormat, EXPORT_PAGE};
+    let f = fixture(store, "files").await;
+    let source = f.active_archive().await;
+    // More than a page, with many samples sharing timestamps (three sources per minute) and
+    // nulls, texts with commas and quotes, enums and date-times.
+    let total = EXPORT_PAGE as i64 + 2_345;
+    let rows: Vec<Value> = (0..total)
+        .map(|i| {
+            let values = match i % 4 {
+                0 => json!({"Power": i as f64 / 4.0, "Pulses": i, "Running": true, "Mode": "Auto"}),
+                1 => json!({"Power": -1.5, "NamePlate.Maker": "ACME, \"Ltd\"\nNorth"}),
+                2 => json!({"Seen": "2026-01-02T03:04:05Z", "Mode": "Manual", "Running": false}),
+                _ => json!({}),
+            };
+            row(i / 3, (i % 3) as usize, values)
+        })
+        .collect();
+    for chunk in rows.chunks(5_000) {
+        f.service
+            .write_rows(&f.tenant, &source, chunk)
+            .await
+            .expect("written");
+    }
+    let everything = |id: String| {
+        let service = f.service.clone();
+        let tenant = f.tenant.clone();
+        async move {
+            let mut all = Vec::new();
+            let mut from = None;
+            loop {
+                let page = service
+                    .query_simple(
+                        &tenant,
+                        &id,
+                        &SimpleQuery {
+                            column_paths: vec![
+                                "Power".into(),
+                                "Pulses".into(),
+                                "Running".into(),
+                                "Mode".into(),
+                                "NamePlate.Maker".into(),
+                                "Seen".into(),
+                            ],
+                            window: Window {
+                                from,
+                                ..Window::default()
+                            },
+                            limit: Some(10_000),
+                            ..SimpleQuery::default()
+                        },
+                    )
+                    .await
+                    .expect("query");
+                let n = page.rows.len();
+                let last = page.rows.last().map(|r| r.timestamp.clone());
+                all.extend(
+                    page.rows
+                        .into_iter()
+                        .map(|r| json!([r.timestamp, r.rt_id, Value::Object(r.values)])),
+                );
+                if n < 10_000 {
+                    break;
+                }
+                // Continue after the last full timestamp: drop it and read it again.
+                let last = last.expect("a row");
+                while all.last().is_some_and(|r| r[0] == json!(last)) {
+                    all.pop();
+                }
+                from = Some(
+                    DateTime::parse_from_rfc3339(&last)
+                        .expect("time")
+                        .with_timezone(&Utc),
+                );
+            }
+            all.sort_by_key(|r| r.to_string());
+            all
+        }
+    };
+    let original = everything(source.clone()).await;
+    assert_eq!(original.len(), total as usize);
+    let dir = std::env::temp_dir().join(format!("octo-files-{}", OctoObjectId::new()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for format in [ArchiveFileFormat::Csv, ArchiveFileFormat::Ndjson] {
+        let file = dir.join(format!("export.{}", format.as_str().to_lowercase()));
+        let exported = f
+            .service
+            .export_to_file(&f.tenant, &source, &Window::default(), None, format, &file)
+            .await
+            .expect("export");
+        assert_eq!(exported.rows, total as u64);
+        if format == ArchiveFileFormat::Csv {
+            let text = std::fs::read_to_string(&file).expect("file");
+            assert!(
+                text.starts_with(
+                    "timestamp,sourceRtId,Power,Pulses,Running,Mode,NamePlate.Maker,Seen\n"
+                ),
+                "{}",
+                &text[..200]
+            );
+        }
+        let copy = f
+            .archive(
+                &[
+                    "Power",
+                    "Pulses",
+                    "Running",
+                    "Mode",
+                    "NamePlate.Maker",
+                    "Seen",
+                ],
+                None,
+            )
+            .await;
+        f.service
+            .activate(&f.tenant, &copy)
+            .await
+            .expect("activate");
+        let report = f
+            .service
+            .import_from_file(&f.tenant, &copy, format, &file)
+            .await
+            .expect("import");
+        assert_eq!(report.error_count, 0, "{format:?}: {report:?}");
+        assert_eq!(report.rows_accepted, total as u64);
+        assert_eq!(everything(copy).await, original, "{format:?}");
+    }
+    // A window and chosen columns.
+    let file = dir.join("window.csv");
+    let window = Window {
+        from: Some(base() + Duration::minutes(10)),
+        to: Some(base() + Duration::minutes(20)),
+        ..Window::default()
+    };
+    let exported = f
+        .service
+        .export_to_file(
+            &f.tenant,
+            &source,
+            &window,
+            Some(&["power".to_owned()]),
+            ArchiveFileFormat::Csv,
+            &file,
+        )
+        .await
+        .expect("export");
+    assert_eq!(exported.rows, 30);
+    let text = std::fs::read_to_string(&file).expect("file");
+    assert_eq!(text.lines().count(), 31);
+    assert!(text.starts_with("timestamp,sourceRtId,Power\n"));
+    // A bad CSV record is named by its line.
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "timestamp,sourceRtId,Power\n2026-03-01T00:00:00Z,{},1\n2026-03-01T00:01:00Z,{},many\n",
+            SOURCES[0], SOURCES[1]
+        ),
+    )
+    .expect("file");
+    let report = f
+        .service
+        .import_from_file(&f.tenant, &source, ArchiveFileFormat::Csv, &bad)
+        .await
+        .expect("import");
+    assert_eq!(report.rows_accepted, 0);
+    assert_eq!(
+        report.errors,
+        vec!["Line 3: 'Power' must be a finite number.".to_owned()]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

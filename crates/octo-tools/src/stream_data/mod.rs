@@ -1,5 +1,5 @@
-//! Stream-data tools: enabling the feature, archive paths and life cycle, small writes,
-//! time-series queries and storage statistics.
+//! Stream-data tools: enabling the feature, archive paths and life cycle, small writes, file
+//! import and export through transfers, time-series queries and storage statistics.
 //!
 //! Everything is resolved and checked in `octo-streamdata` (the four-stage cascade, the
 //! aggregation rules shared with entities) and stored by `octo-store`; these are the wire
@@ -8,6 +8,7 @@
 mod archives;
 mod dto;
 mod feature;
+mod files;
 mod queries;
 mod stats;
 mod write;
@@ -34,6 +35,8 @@ pub fn register(
         .register(archives::ArchiveAction(p(), archives::Action::Retry))?
         .register(archives::DeleteArchive(p()))?
         .register(write::WriteStreamData(p()))?
+        .register(files::ImportArchiveData(p()))?
+        .register(files::ExportArchiveData(p()))?
         .register(queries::QueryStreamDataSimple(p()))?
         .register(queries::QueryStreamDataAggregation(p()))?
         .register(queries::QueryStreamDataGrouping(p()))?

@@ -347,3 +347,180 @@ async fn every_tool_names_the_cascade_stage_that_failed(store: Arc<dyn Store>) {
         }
     }
 }
+
+/// An upload holding `body` named `file_name`, completed as the HTTP PUT would complete it.
+async fn upload(
+    registry: &Arc<ToolRegistry>,
+    platform: &Platform,
+    name: &str,
+    body: &[u8],
+) -> String {
+    let prepared = ok(registry, "prepare_file_upload", json!({"fileName": name})).await;
+    let id = prepared["transferId"].as_str().expect("id").to_owned();
+    let path = platform.transfers.config().root.join(&id);
+    tokio::fs::write(&path, body).await.expect("write");
+    assert!(
+        platform
+            .store()
+            .complete_transfer(&id, body.len() as u64, "00", chrono::Utc::now())
+            .await
+            .expect("complete")
+    );
+    id
+}
+
+both_backends!(archive_data_round_trips_through_file_transfers);
+async fn archive_data_round_trips_through_file_transfers(store: Arc<dyn Store>) {
+    let (platform, registry) = setup(store).await;
+    ok(&registry, "enable_stream_data", json!({})).await;
+    let source = create_archive(&registry, "source").await;
+    ok(
+        &registry,
+        "activate_archive",
+        json!({"archiveRtId": source}),
+    )
+    .await;
+    let rows: Vec<Value> = (0..120)
+        .map(|minute| {
+            json!({
+                "timestamp": format!("2026-11-25T{:02}:{:02}:00Z", 10 + minute / 60, minute % 60),
+                "rtId": METERS[minute % 2],
+                "values": {"Power": minute as f64 / 2.0, "Phase": if minute % 3 == 0 { "L1, \"x\"" } else { "L2" }}
+            })
+        })
+        .collect();
+    ok(
+        &registry,
+        "write_stream_data",
+        json!({"archiveRtId": source, "rows": rows}),
+    )
+    .await;
+    let total = |id: String| {
+        let registry = Arc::clone(&registry);
+        async move {
+            let out = ok(
+                &registry,
+                "query_stream_data_aggregation",
+                json!({"archiveRtId": id, "aggregations": [
+                    {"function": "count", "alias": "n"},
+                    {"function": "sum", "attributePath": "Power", "alias": "power"}]}),
+            )
+            .await;
+            out["rows"][0].clone()
+        }
+    };
+    let expected = total(source.clone()).await;
+    assert_eq!(expected["n"], json!(120));
+    for file_name in ["meters.csv", "meters.ndjson"] {
+        let exported = ok(
+            &registry,
+            "export_archive_data",
+            json!({"archiveRtId": source, "fileName": file_name}),
+        )
+        .await;
+        let id = exported["transferId"].as_str().expect("id");
+        let size = exported["sizeBytes"].as_u64().expect("size");
+        assert_eq!(
+            exported["message"],
+            json!(format!(
+                "Archive '{source}' export ready (whole archive, {} bytes). GET \
+                 '/file-transfer/download/{id}' to fetch.",
+                crate::transfers::exchange::thousands(size)
+            ))
+        );
+        let (path, _) = platform
+            .transfers
+            .open_completed(id)
+            .await
+            .expect("download");
+        let bytes = tokio::fs::read(path).await.expect("read");
+        let copy = create_archive(&registry, &format!("copy {file_name}")).await;
+        ok(&registry, "activate_archive", json!({"archiveRtId": copy})).await;
+        let upload_id = upload(&registry, &platform, file_name, &bytes).await;
+        let imported = ok(
+            &registry,
+            "import_archive_data",
+            json!({"archiveRtId": copy, "transferId": upload_id}),
+        )
+        .await;
+        let job = imported["jobId"].as_str().expect("jobId");
+        assert_eq!(
+            imported["message"],
+            json!(format!(
+                "Archive '{copy}' import completed (mode InsertOnly, job '{job}')."
+            ))
+        );
+        assert_eq!(imported["rowsAccepted"], json!(120));
+        assert_eq!(total(copy).await, expected, "{file_name}");
+    }
+    // A window: [10:30, 11:00) holds 30 samples.
+    let windowed = ok(
+        &registry,
+        "export_archive_data",
+        json!({"archiveRtId": source, "fromUtc": "2026-11-25T10:30:00Z",
+               "toUtc": "2026-11-25T11:00:00", "columnPaths": ["Power"], "fileName": "w.csv"}),
+    )
+    .await;
+    assert!(
+        windowed["message"].as_str().is_some_and(
+            |m| m.contains("(window [2026-11-25T10:30:00+00:00, 2026-11-25T11:00:00+00:00)")
+        ),
+        "{windowed}"
+    );
+    let (path, _) = platform
+        .transfers
+        .open_completed(windowed["transferId"].as_str().expect("id"))
+        .await
+        .expect("download");
+    let text = tokio::fs::read_to_string(path).await.expect("read");
+    assert_eq!(text.lines().count(), 31, "{text}");
+    assert!(text.starts_with("timestamp,sourceRtId,Power\n"));
+    // Refusals with the reference's messages.
+    let refused = call(
+        &registry,
+        "import_archive_data",
+        json!({"archiveRtId": source, "transferId": " "}),
+    )
+    .await;
+    assert_eq!(error(&refused), "archiveRtId and transferId are required.");
+    let refused = call(
+        &registry,
+        "export_archive_data",
+        json!({"archiveRtId": source, "fromUtc": "2026-11-25T11:00:00Z", "toUtc": "2026-11-25T10:00:00Z"}),
+    )
+    .await;
+    assert_eq!(error(&refused), "fromUtc must be strictly less than toUtc.");
+    let refused = call(
+        &registry,
+        "import_archive_data",
+        json!({"archiveRtId": source, "transferId": "0123456789abcdef0123456789abcdef"}),
+    )
+    .await;
+    assert!(
+        error(&refused)
+            .starts_with("Upload '0123456789abcdef0123456789abcdef' not found or expired."),
+        "{refused}"
+    );
+    // A bad line fails the import and names the line; the upload stays for a retry.
+    let bad = format!(
+        "timestamp,sourceRtId,Power\n2026-11-25T09:00:00Z,{},1\n2026-11-25T09:01:00Z,{},lots\n",
+        METERS[0], METERS[1]
+    );
+    let upload_id = upload(&registry, &platform, "bad.csv", bad.as_bytes()).await;
+    let refused = call(
+        &registry,
+        "import_archive_data",
+        json!({"archiveRtId": source, "transferId": upload_id}),
+    )
+    .await;
+    assert_eq!(refused["isSuccess"], json!(false));
+    assert!(
+        error(&refused).contains("Line 3: 'Power' must be a finite number."),
+        "{refused}"
+    );
+    assert_eq!(
+        total(source.clone()).await,
+        expected,
+        "nothing of the bad batch landed"
+    );
+}

@@ -70,6 +70,20 @@ impl FileDownloadOutput {
             association_count: None,
         }
     }
+
+    /// For a download registered outside the exchange jobs (archive-data exports).
+    pub(crate) fn from_record(job_id: String, record: &octo_store::TransferRecord) -> Self {
+        Self {
+            job_id,
+            transfer_id: record.transfer_id.clone(),
+            download_url_path: download_path(&record.transfer_id),
+            file_name: record.file_name.clone(),
+            size_bytes: record.size_bytes.unwrap_or(0),
+            expires_at_utc: record.expires_at.to_rfc3339(),
+            entity_count: None,
+            association_count: None,
+        }
+    }
 }
 
 fn download_path(transfer_id: &str) -> String {
