@@ -68,15 +68,37 @@ pub fn standard_registry(platform: &Platform) -> Result<ToolRegistry, RegistryEr
     Ok(builder.build())
 }
 
-/// Transfer limits for tests: a fresh folder under the system temp folder (left behind; the
-/// files are tiny), the default lifetime and a 1 MiB cap.
+/// Transfer limits for tests: a fresh folder under `<temp>/octo-tools-test-transfers`, the
+/// default lifetime and a 1 MiB cap. Folders of earlier runs older than an hour are removed
+/// here, since a test cannot clean up after a platform it hands out.
 #[must_use]
 pub fn test_transfer_config() -> octo_transfer::TransferConfig {
+    let parent = std::env::temp_dir().join("octo-tools-test-transfers");
+    remove_stale_folders(&parent, std::time::Duration::from_secs(3600));
     let unique = octo_transfer::id::new_id().unwrap_or_else(|_| "fallback".to_owned());
     octo_transfer::TransferConfig {
-        root: std::env::temp_dir().join(format!("octo-transfers-{unique}")),
+        root: parent.join(unique),
         lifetime: octo_transfer::DEFAULT_LIFETIME,
         max_bytes: 1024 * 1024,
+    }
+}
+
+/// Removes the folders in `parent` last changed more than `age` ago; errors are ignored (a
+/// concurrent test run may remove the same folder).
+fn remove_stale_folders(parent: &std::path::Path, age: std::time::Duration) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|meta| meta.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|elapsed| elapsed > age);
+        if stale {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
