@@ -13,16 +13,14 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::TestServer;
+use common::{DEV_IDP_PASSWORD, TestServer, dev_idp_browser_login, dev_idp_token};
 use octo_test_support::oidc_provider::{
     ADA, AUDIENCE, Browser, CLIENT_ID, OidcProvider, ProviderOptions, RITA,
 };
 use octo_test_support::{Backend, run_on_database};
 
-const PASSWORD: &str = "test-admin-password";
-
 async fn start_with(mode: &str, data_dir: Option<&std::path::Path>) -> TestServer {
-    let args = ["--auth-mode", mode, "--dev-idp-password", PASSWORD];
+    let args = ["--auth-mode", mode, "--dev-idp-password", DEV_IDP_PASSWORD];
     match data_dir {
         Some(dir) => common::start_in(dir, &args).await,
         None => common::start(&args).await,
@@ -41,23 +39,6 @@ async fn call(server: &TestServer, session: &str, name: &str, arguments: Value) 
     response["result"]["structuredContent"].clone()
 }
 
-/// Submits the verification page's form as a browser does.
-async fn browser_login(server: &TestServer, verification_uri: &str, user_code: &str) {
-    let page = server
-        .client
-        .post(verification_uri)
-        .form(&[
-            ("user_code", user_code),
-            ("username", "admin"),
-            ("password", PASSWORD),
-            ("action", "approve"),
-        ])
-        .send()
-        .await
-        .expect("verification page answers");
-    assert!(page.status().is_success(), "login page: {}", page.status());
-}
-
 /// The device flow through the tools, for `tenant` in `session`.
 async fn log_in(server: &TestServer, session: &str, tenant: &str) {
     let started = call(server, session, "authenticate", json!({"tenantId": tenant})).await;
@@ -70,7 +51,7 @@ async fn log_in(server: &TestServer, session: &str, tenant: &str) {
     // Pending before the user has done anything.
     let pending = call(server, session, "check_auth_status", json!({})).await;
     assert_eq!(pending["isPending"], json!(true), "{pending}");
-    browser_login(server, uri, code).await;
+    dev_idp_browser_login(server, uri, code).await;
     for _ in 0..10 {
         let status = call(server, session, "check_auth_status", json!({})).await;
         if status["isPending"] == json!(true) {
@@ -139,7 +120,7 @@ async fn a_restart_keeps_the_session_and_its_login_and_delete_removes_them() {
         "--auth-mode",
         "device-flow",
         "--dev-idp-password",
-        PASSWORD,
+        DEV_IDP_PASSWORD,
         "--listen",
         &address,
     ];
@@ -192,46 +173,6 @@ async fn a_restart_keeps_the_session_and_its_login_and_delete_removes_them() {
     );
 }
 
-/// An access token from the built-in provider, by the device flow over its HTTP endpoints.
-async fn provider_token(server: &TestServer) -> String {
-    let issuer = server.url("/dev-idp");
-    let authorization: Value = server
-        .client
-        .post(format!("{issuer}/connect/deviceauthorization"))
-        .form(&[
-            ("client_id", "octo-mcpServices-device"),
-            ("scope", "openid octo_api"),
-            ("acr_values", "tenant:octosystem"),
-        ])
-        .send()
-        .await
-        .expect("device authorization")
-        .json()
-        .await
-        .expect("json");
-    let code = authorization["user_code"].as_str().expect("user code");
-    browser_login(server, &format!("{issuer}/device"), code).await;
-    let device_code = authorization["device_code"].as_str().expect("device code");
-    let tokens: Value = server
-        .client
-        .post(format!("{issuer}/connect/token"))
-        .form(&[
-            ("client_id", "octo-mcpServices-device"),
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", device_code),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    tokens["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no access token: {tokens}"))
-        .to_owned()
-}
-
 #[tokio::test]
 async fn bearer_required_mode_answers_401_with_the_resource_metadata() {
     let server = start_with("bearer-required", None).await;
@@ -281,7 +222,7 @@ async fn bearer_required_mode_answers_401_with_the_resource_metadata() {
             .is_ok_and(|v| v.contains("error=\"invalid_token\""))
     );
 
-    let token = provider_token(&server).await;
+    let token = dev_idp_token(&server, "openid octo_api", "octosystem").await;
     let bearer = format!("Bearer {token}");
     let accepted = server
         .post_raw(

@@ -11,7 +11,7 @@ use std::path::Path;
 use octo_test_support::{Backend, run_on_database};
 use serde_json::{Value, json};
 
-use common::TestServer;
+use common::{DEV_IDP_PASSWORD, TestServer, dev_idp_token};
 
 const MODEL: &str = "modelId: Test.Grid-1.0.0
 dependencies:
@@ -38,7 +38,6 @@ const METERS: [&str; 3] = [
     "65a000000000000000000002",
     "65a000000000000000000003",
 ];
-const PASSWORD: &str = "test-admin-password";
 
 async fn call(server: &TestServer, session: &str, name: &str, mut arguments: Value) -> Value {
     if arguments.get("tenantId").is_none() {
@@ -371,63 +370,6 @@ async fn ingestion_over_http_postgres() {
     ingestion_over_http(Backend::Postgres).await;
 }
 
-/// Submits the built-in provider's verification form as a browser does.
-async fn browser_login(server: &TestServer, verification_uri: &str, user_code: &str) {
-    let page = server
-        .client
-        .post(verification_uri)
-        .form(&[
-            ("user_code", user_code),
-            ("username", "admin"),
-            ("password", PASSWORD),
-            ("action", "approve"),
-        ])
-        .send()
-        .await
-        .expect("verification page answers");
-    assert!(page.status().is_success(), "login page: {}", page.status());
-}
-
-/// An access token of `scope` from the built-in provider, by the device flow over HTTP.
-async fn provider_token(server: &TestServer, scope: &str) -> String {
-    let issuer = server.url("/dev-idp");
-    let authorization: Value = server
-        .client
-        .post(format!("{issuer}/connect/deviceauthorization"))
-        .form(&[
-            ("client_id", "octo-mcpServices-device"),
-            ("scope", scope),
-            ("acr_values", "tenant:plant"),
-        ])
-        .send()
-        .await
-        .expect("device authorization")
-        .json()
-        .await
-        .expect("json");
-    let code = authorization["user_code"].as_str().expect("user code");
-    browser_login(server, &format!("{issuer}/device"), code).await;
-    let device_code = authorization["device_code"].as_str().expect("device code");
-    let tokens: Value = server
-        .client
-        .post(format!("{issuer}/connect/token"))
-        .form(&[
-            ("client_id", "octo-mcpServices-device"),
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", device_code),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    tokens["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no access token: {tokens}"))
-        .to_owned()
-}
-
 async fn ingestion_needs_a_token_that_may_write(backend: Backend) {
     run_on_database(backend, |url| async move {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -446,7 +388,7 @@ async fn ingestion_needs_a_token_that_may_write(backend: Backend) {
                     "--auth-mode",
                     mode,
                     "--dev-idp-password",
-                    PASSWORD,
+                    DEV_IDP_PASSWORD,
                 ],
             )
             .await;
@@ -488,7 +430,7 @@ async fn ingestion_needs_a_token_that_may_write(backend: Backend) {
                     .is_ok_and(|v| v.contains("error=\"invalid_token\"")),
                 "{headers:?}"
             );
-            let reader = provider_token(&server, "openid octo_api.read_only").await;
+            let reader = dev_idp_token(&server, "openid octo_api.read_only", "plant").await;
             let (status, out, _) = post(
                 &server,
                 &archive,
@@ -504,7 +446,7 @@ async fn ingestion_needs_a_token_that_may_write(backend: Backend) {
                     .is_some_and(|m| m.contains("read-only")),
                 "{out}"
             );
-            let writer = provider_token(&server, "openid octo_api").await;
+            let writer = dev_idp_token(&server, "openid octo_api", "plant").await;
             let (status, out, _) = post(
                 &server,
                 &archive,

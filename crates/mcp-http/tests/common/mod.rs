@@ -258,3 +258,65 @@ fn parse_messages(text: &str) -> Vec<Value> {
         .filter_map(|data| serde_json::from_str::<Value>(data.trim()).ok())
         .collect()
 }
+
+/// The password tests give the built-in provider's user `admin` (`--dev-idp-password`).
+pub const DEV_IDP_PASSWORD: &str = "test-admin-password";
+
+/// Submits the built-in provider's verification form as a browser does.
+pub async fn dev_idp_browser_login(server: &TestServer, verification_uri: &str, user_code: &str) {
+    let page = server
+        .client
+        .post(verification_uri)
+        .form(&[
+            ("user_code", user_code),
+            ("username", "admin"),
+            ("password", DEV_IDP_PASSWORD),
+            ("action", "approve"),
+        ])
+        .send()
+        .await
+        .expect("verification page answers");
+    assert!(page.status().is_success(), "login page: {}", page.status());
+}
+
+/// An access token of `scope` for `tenant` from the built-in provider, by the device flow over
+/// its HTTP endpoints.
+pub async fn dev_idp_token(server: &TestServer, scope: &str, tenant: &str) -> String {
+    let issuer = server.url("/dev-idp");
+    let acr_values = format!("tenant:{tenant}");
+    let authorization: Value = server
+        .client
+        .post(format!("{issuer}/connect/deviceauthorization"))
+        .form(&[
+            ("client_id", "octo-mcpServices-device"),
+            ("scope", scope),
+            ("acr_values", acr_values.as_str()),
+        ])
+        .send()
+        .await
+        .expect("device authorization")
+        .json()
+        .await
+        .expect("json");
+    let code = authorization["user_code"].as_str().expect("user code");
+    dev_idp_browser_login(server, &format!("{issuer}/device"), code).await;
+    let device_code = authorization["device_code"].as_str().expect("device code");
+    let tokens: Value = server
+        .client
+        .post(format!("{issuer}/connect/token"))
+        .form(&[
+            ("client_id", "octo-mcpServices-device"),
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    tokens["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no access token: {tokens}"))
+        .to_owned()
+}
