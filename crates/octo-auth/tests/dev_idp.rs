@@ -3,6 +3,8 @@
 //! refresh with rotation shared by concurrent callers and replicas, token exchange, restarts,
 //! and bearer-token validation (tampered, expired, wrong issuer).
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,9 +12,10 @@ use octo_auth::{
     AuthConfig, AuthService, BeginOutcome, CheckOutcome, ServerKey, SwitchOutcome, TokenRejected,
 };
 use octo_dev_idp::{DEFAULT_AUDIENCE, DEFAULT_CLIENT_ID, DevIdp, DevIdpConfig, DevUser};
-use octo_ids::TenantId;
 use octo_store::Store;
 use serde_json::{Value, json};
+
+use common::{poll_until_done, tenant};
 
 const PASSWORD: &str = "admin-pass";
 
@@ -60,10 +63,6 @@ async fn store() -> Arc<dyn Store> {
     octo_store::open("sqlite::memory:").await.expect("store")
 }
 
-fn tenant(id: &str) -> TenantId {
-    id.parse().expect("tenant id")
-}
-
 /// Submits the verification page's form like a browser.
 async fn browser_login(idp: &Idp, user_code: &str, username: &str, password: &str) {
     let response = reqwest::Client::new()
@@ -80,19 +79,6 @@ async fn browser_login(idp: &Idp, user_code: &str, username: &str, password: &st
     let status = response.status();
     let page = response.text().await.unwrap_or_default();
     assert!(status.is_success(), "login failed ({status}): {page}");
-}
-
-/// Polls until the flow is no longer pending (waiting as told), at most 20 times.
-async fn poll_until_done(auth: &AuthService, session: &str) -> CheckOutcome {
-    for _ in 0..20 {
-        match auth.check_device_flow(session).await.expect("check") {
-            CheckOutcome::Pending {
-                retry_after_secs, ..
-            } => tokio::time::sleep(Duration::from_secs(retry_after_secs)).await,
-            done => return done,
-        }
-    }
-    panic!("the device flow stayed pending");
 }
 
 /// A complete device-flow login of `username` for `tenant_id` in `session`.

@@ -7,6 +7,8 @@
 //! OCTO_TEST_NODE_MODULES (see `octo_test_support::oidc_provider`). Tests that keep login state
 //! run on SQLite and PostgreSQL.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,12 +17,13 @@ use octo_auth::{
     AuthConfig, AuthService, BeginOutcome, CheckOutcome, OidcClient, ServerKey, SwitchOutcome,
     TokenRejected,
 };
-use octo_ids::TenantId;
 use octo_store::Store;
 use octo_test_support::both_backends;
 use octo_test_support::oidc_provider::{
     ADA, AUDIENCE, BOB, Browser, CLIENT_ID, OidcProvider, ProviderOptions, RITA, expect_title,
 };
+
+use common::{poll_until_done, tenant};
 
 fn options(adjust: impl FnOnce(&mut ProviderOptions)) -> ProviderOptions {
     let mut options = ProviderOptions::default();
@@ -38,23 +41,6 @@ fn config(provider: &OidcProvider) -> AuthConfig {
 
 fn service(store: &Arc<dyn Store>, provider: &OidcProvider, key: &ServerKey) -> AuthService {
     AuthService::new(Arc::clone(store), config(provider), key).expect("service")
-}
-
-fn tenant(id: &str) -> TenantId {
-    id.parse().expect("tenant id")
-}
-
-/// Polls until the flow is no longer pending (waiting as told), at most 20 times.
-async fn poll_until_done(auth: &AuthService, session: &str) -> CheckOutcome {
-    for _ in 0..20 {
-        match auth.check_device_flow(session).await.expect("check") {
-            CheckOutcome::Pending {
-                retry_after_secs, ..
-            } => tokio::time::sleep(Duration::from_secs(retry_after_secs)).await,
-            done => return done,
-        }
-    }
-    panic!("the device flow stayed pending");
 }
 
 /// Starts a device flow for `tenant_id` in `session` and logs `user` in with a browser; returns
