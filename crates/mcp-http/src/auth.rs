@@ -10,7 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use octo_auth::{AuthConfig, AuthService, Identity, READ_ONLY_SCOPE, ServerKey};
+use octo_auth::{AuthConfig, AuthService, ServerKey};
 use octo_dev_idp::{DEFAULT_AUDIENCE, DevIdp, DevIdpConfig, DevUser};
 use octo_mcp::Body;
 use serde_json::json;
@@ -195,7 +195,7 @@ impl Auth {
             None => None,
             Some(token) => match service.validate_bearer(token).await {
                 Ok(identity) => {
-                    return write_refusal(&identity, tenant).map(|message| {
+                    return identity.write_refusal(tenant).map(|message| {
                         json_response(
                             StatusCode::FORBIDDEN,
                             &json!({"isSuccess": false, "errorMessage": message}),
@@ -253,29 +253,8 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, token)| token.trim())
 }
 
-/// Why `identity` may not write into `tenant` (`None`: it may).
-pub fn write_refusal(identity: &Identity, tenant: &str) -> Option<String> {
-    if !identity.may_act_on(tenant) {
-        let holds = identity
-            .tenant_id
-            .as_deref()
-            .map(|own| format!(" (it was issued for tenant '{own}')"))
-            .unwrap_or_default();
-        return Some(format!(
-            "Forbidden: the bearer token does not allow tenant '{tenant}'{holds}. Use a token \
-             whose tenant_id or allowed_tenants names '{tenant}'."
-        ));
-    }
-    if identity.is_read_only() {
-        return Some(format!(
-            "Forbidden: the bearer token has read-only access (scope '{READ_ONLY_SCOPE}') and \
-             this request writes data. Use a token of an account that may write."
-        ));
-    }
-    None
-}
-
-fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+/// A JSON body with `status`; also the answer format of HTTP ingestion.
+pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -313,34 +292,5 @@ mod tests {
             local_base_url("[::]:80".parse().expect("addr")),
             "http://[::1]:80"
         );
-    }
-
-    fn identity(tenant: &str, allowed: &str, scope: &str) -> Identity {
-        Identity::from_claims(&json!({
-            "sub": "device-7",
-            "exp": 4_102_444_800_i64,
-            "tenant_id": tenant,
-            "allowed_tenants": allowed,
-            "scope": scope,
-        }))
-        .expect("identity")
-    }
-
-    #[test]
-    fn writes_need_a_token_for_the_tenant_without_read_only_scope() {
-        let plant = identity("plant", "", "openid octo_api");
-        assert_eq!(write_refusal(&plant, "plant"), None);
-        assert_eq!(write_refusal(&plant, "PLANT"), None);
-        let other = write_refusal(&plant, "office").expect("refused");
-        assert!(
-            other.contains("does not allow tenant 'office'")
-                && other.contains("issued for tenant 'plant'"),
-            "{other}"
-        );
-        let shared = identity("plant", "office depot", "openid octo_api");
-        assert_eq!(write_refusal(&shared, "depot"), None);
-        let reader = identity("plant", "", "openid octo_api.read_only");
-        let refused = write_refusal(&reader, "plant").expect("refused");
-        assert!(refused.contains("read-only"), "{refused}");
     }
 }

@@ -15,12 +15,13 @@
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use octo_ids::TenantId;
 use octo_mcp::Body;
 use octo_streamdata::{IngestFormat, IngestReport, StreamDataError};
 use serde_json::{Value, json};
 
+use crate::auth::json_response;
 use crate::routes::App;
 
 /// Handles one ingestion request for `tenant` and `archive` (the path's segments).
@@ -181,14 +182,4 @@ fn refuse(status: StatusCode, tenant: Option<&TenantId>, message: String) -> Res
             "rowsAccepted": 0,
         }),
     )
-}
-
-fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    response
 }

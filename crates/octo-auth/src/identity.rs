@@ -85,6 +85,29 @@ impl Identity {
         self.scopes.iter().any(|scope| scope == READ_ONLY_SCOPE)
     }
 
+    /// Why this token may not write into `tenant` outside a tool call (HTTP ingestion), in words
+    /// for the caller; `None` when it may: the token allows the tenant and is not read-only.
+    pub fn write_refusal(&self, tenant: &str) -> Option<String> {
+        if !self.may_act_on(tenant) {
+            let holds = self
+                .tenant_id
+                .as_deref()
+                .map(|own| format!(" (it was issued for tenant '{own}')"))
+                .unwrap_or_default();
+            return Some(format!(
+                "Forbidden: the bearer token does not allow tenant '{tenant}'{holds}. Use a token \
+                 whose tenant_id or allowed_tenants names '{tenant}'."
+            ));
+        }
+        if self.is_read_only() {
+            return Some(format!(
+                "Forbidden: the bearer token has read-only access (scope '{READ_ONLY_SCOPE}') and \
+                 this request writes data. Use a token of an account that may write."
+            ));
+        }
+        None
+    }
+
     /// Whether the token is still valid at `now`.
     pub fn is_valid_at(&self, now: DateTime<Utc>) -> bool {
         self.expires_at > now
@@ -117,6 +140,35 @@ fn list(claims: &Value, names: &[&str], separator: char) -> Vec<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn identity(tenant: &str, allowed: &str, scope: &str) -> Identity {
+        Identity::from_claims(&json!({
+            "sub": "device-7",
+            "exp": 4_102_444_800_i64,
+            "tenant_id": tenant,
+            "allowed_tenants": allowed,
+            "scope": scope,
+        }))
+        .expect("identity")
+    }
+
+    #[test]
+    fn writes_need_a_token_for_the_tenant_without_read_only_scope() {
+        let plant = identity("plant", "", "openid octo_api");
+        assert_eq!(plant.write_refusal("plant"), None);
+        assert_eq!(plant.write_refusal("PLANT"), None);
+        let other = plant.write_refusal("office").expect("refused");
+        assert!(
+            other.contains("does not allow tenant 'office'")
+                && other.contains("issued for tenant 'plant'"),
+            "{other}"
+        );
+        let shared = identity("plant", "office depot", "openid octo_api");
+        assert_eq!(shared.write_refusal("depot"), None);
+        let reader = identity("plant", "", "openid octo_api.read_only");
+        let refused = reader.write_refusal("plant").expect("refused");
+        assert!(refused.contains("read-only"), "{refused}");
+    }
 
     #[test]
     fn claims_in_either_form_are_read() {
