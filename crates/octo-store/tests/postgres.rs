@@ -250,6 +250,55 @@ async fn reconnecting_keeps_the_data_and_migrations_are_a_noop() {
     }
 }
 
+/// Pooled connections are pinged only after a second idle (not before every statement); one
+/// the server ended while it sat idle must still be replaced, not reported to the caller.
+#[tokio::test]
+async fn a_connection_the_server_ended_while_idle_is_replaced() {
+    let db = TestDatabase::create().await;
+    let url = db.url.clone();
+    let database = db.name.clone();
+    let admin = admin_url();
+    let outcome = tokio::spawn(async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        // Use a few connections at once so the pool holds several idle ones.
+        let listed = tokio::join!(
+            store.list_tenants(),
+            store.list_tenants(),
+            store.list_tenants(),
+            store.list_tenants()
+        );
+        for tenants in [listed.0, listed.1, listed.2, listed.3] {
+            tenants.expect("list tenants");
+        }
+        let mut killer = PgConnection::connect(&admin)
+            .await
+            .expect("admin connection");
+        let ended: Vec<(bool,)> = sqlx::query_as(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&database)
+        .fetch_all(&mut killer)
+        .await
+        .expect("terminate the pool's connections");
+        assert!(!ended.is_empty(), "the pool had idle connections to end");
+        killer.close().await.ok();
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        for _ in 0..8 {
+            store
+                .list_tenants()
+                .await
+                .expect("a dead idle connection is replaced, not reported");
+        }
+        store.close().await;
+    })
+    .await;
+    db.drop_now().await;
+    if let Err(err) = outcome {
+        std::panic::resume_unwind(err.into_panic());
+    }
+}
+
 #[tokio::test]
 async fn a_stored_value_that_does_not_parse_is_corrupt() {
     let db = TestDatabase::create().await;
