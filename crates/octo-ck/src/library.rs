@@ -7,7 +7,8 @@
 //! form (`Basic-2.0.2/Tree-1`) and answer with owned, serializable info
 //! structs whose field names are camelCase, ready for a tool's output.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 use octo_ids::{
     CkAssociationRoleFullId, CkAssociationRoleKind, CkAttributeFullId, CkAttributeKind,
@@ -38,6 +39,21 @@ pub struct CkLibrary {
     roles: BTreeMap<String, Pos>,
     derived_types: BTreeMap<Pos, Vec<Pos>>,
     derived_records: BTreeMap<Pos, Vec<Pos>>,
+    resolved_types: ResolvedTypes,
+}
+
+/// [`CkLibrary::get_type_shared`]'s answers by the id text asked for. A library never changes
+/// once built (a model change builds a new one), so an answer never goes stale; resolving a
+/// type (inheritance, derived types) on every entity call was most of a lookup's in-process
+/// time. Only found types are kept, so the map is bounded by types × spellings of their ids.
+#[derive(Debug, Default)]
+struct ResolvedTypes(RwLock<HashMap<String, Arc<TypeInfo>>>);
+
+impl Clone for ResolvedTypes {
+    /// A clone starts empty: the cache is rebuilt on demand, never shared.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
 }
 
 /// An attribute of a type or record as seen at runtime, own or inherited.
@@ -395,6 +411,7 @@ impl CkLibrary {
             roles: BTreeMap::new(),
             derived_types: BTreeMap::new(),
             derived_records: BTreeMap::new(),
+            resolved_types: ResolvedTypes::default(),
         };
         for (mi, model) in library.models.iter().enumerate() {
             index_of(&mut library.types, mi, model, model.types());
@@ -606,6 +623,24 @@ impl CkLibrary {
             is_final: def.is_final,
             derived_from: def.derived_from.as_ref().map(|r| r.runtime_id().clone()),
         }
+    }
+
+    /// [`Self::get_type`], resolved once per library and shared: the form for hot paths
+    /// (every entity read and write resolves its type).
+    ///
+    /// # Errors
+    /// As [`Self::get_type`].
+    pub fn get_type_shared(&self, id: &str) -> Result<Arc<TypeInfo>, CkError> {
+        if let Ok(cache) = self.resolved_types.0.read()
+            && let Some(info) = cache.get(id)
+        {
+            return Ok(Arc::clone(info));
+        }
+        let info = Arc::new(self.get_type(id)?);
+        if let Ok(mut cache) = self.resolved_types.0.write() {
+            cache.insert(id.to_owned(), Arc::clone(&info));
+        }
+        Ok(info)
     }
 
     /// Everything about a type: attributes including inherited ones,

@@ -18,7 +18,7 @@ use octo_store::{
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::entities::{Entities, EntityView, QueryResult, view};
+use crate::entities::{Entities, EntityView, QueryResult, into_view, view};
 use crate::error::EntityError;
 use crate::filter::{Criteria, to_filter};
 use crate::path::resolve;
@@ -233,7 +233,11 @@ impl Entities {
         let projection = (!projection.is_empty()).then_some(projection.as_slice());
         Ok(QueryResult {
             total_count: page.total_count,
-            entities: page.entities.iter().map(|e| view(e, projection)).collect(),
+            entities: page
+                .entities
+                .into_iter()
+                .map(|e| into_view(e, projection))
+                .collect(),
         })
     }
 

@@ -154,15 +154,24 @@ impl Entities {
         &self,
         tenant: &TenantId,
         ck_type_id: &str,
-    ) -> Result<(Arc<CkLibrary>, TypeInfo), EntityError> {
+    ) -> Result<(Arc<CkLibrary>, Arc<TypeInfo>), EntityError> {
         let text = ck_type_id.trim();
-        // Reject malformed ids with the id crate's message before looking anything up.
-        if let Err(error) = text.parse::<octo_ids::CkTypeRef>() {
-            return Err(EntityError::invalid(error.to_string()));
+        // A malformed id is reported with the id crate's message whatever else fails; it is
+        // checked only on failure because a found type proves the id well formed, and this
+        // runs on every entity call.
+        let malformed = || {
+            text.parse::<octo_ids::CkTypeRef>()
+                .err()
+                .map(|error| EntityError::invalid(error.to_string()))
+        };
+        let library = match self.ck.library(tenant).await {
+            Ok(library) => library,
+            Err(error) => return Err(malformed().unwrap_or_else(|| error.into())),
+        };
+        match library.get_type_shared(text) {
+            Ok(info) => Ok((library, info)),
+            Err(error) => Err(malformed().unwrap_or_else(|| error.into())),
         }
-        let library = self.ck.library(tenant).await?;
-        let info = library.get_type(text)?;
-        Ok((library, info))
     }
 
     pub async fn create(
@@ -375,7 +384,11 @@ impl Entities {
         let projection = (!projection.is_empty()).then_some(projection.as_slice());
         Ok(QueryResult {
             total_count: page.total_count,
-            entities: page.entities.iter().map(|e| view(e, projection)).collect(),
+            entities: page
+                .entities
+                .into_iter()
+                .map(|e| into_view(e, projection))
+                .collect(),
         })
     }
 
@@ -566,24 +579,9 @@ fn check_required(info: &TypeInfo, attributes: &Map<String, Value>) -> Result<()
 
 /// The entity as tools show it, with only the projected attributes when asked.
 pub fn view(entity: &RtEntity, projection: Option<&[ResolvedPath]>) -> EntityView {
-    let all = entity.attributes.as_object().cloned().unwrap_or_default();
     let attributes = match projection {
-        None => all,
-        Some(paths) => {
-            let mut picked = Map::new();
-            for path in paths {
-                if let octo_store::AttributePath::Attribute(keys) = &path.path.path {
-                    let mut value = Some(Value::Object(all.clone()));
-                    for key in keys {
-                        value = value.and_then(|v| v.get(key).cloned());
-                    }
-                    if let Some(value) = value {
-                        picked.insert(path.display.clone(), value);
-                    }
-                }
-            }
-            picked
-        }
+        None => entity.attributes.as_object().cloned().unwrap_or_default(),
+        Some(paths) => project(&entity.attributes, paths),
     };
     EntityView {
         rt_id: entity.rt_id.to_string(),
@@ -594,4 +592,42 @@ pub fn view(entity: &RtEntity, projection: Option<&[ResolvedPath]>) -> EntityVie
         rt_changed_date_time: stored_date_time(entity.rt_changed_date_time),
         attributes,
     }
+}
+
+/// [`view`] of an entity the caller no longer needs: its attributes move instead of being
+/// copied (query results are read once and handed on).
+pub fn into_view(entity: RtEntity, projection: Option<&[ResolvedPath]>) -> EntityView {
+    let attributes = match projection {
+        Some(paths) => project(&entity.attributes, paths),
+        None => match entity.attributes {
+            Value::Object(all) => all,
+            _ => Map::new(),
+        },
+    };
+    EntityView {
+        rt_id: entity.rt_id.to_string(),
+        ck_type_id: entity.ck_type_id,
+        rt_well_known_name: entity.rt_well_known_name,
+        rt_version: entity.rt_version,
+        rt_creation_date_time: stored_date_time(entity.rt_creation_date_time),
+        rt_changed_date_time: stored_date_time(entity.rt_changed_date_time),
+        attributes,
+    }
+}
+
+/// The values at the projected attribute paths (records reached by key), by display name;
+/// only the picked values are copied.
+fn project(attributes: &Value, paths: &[ResolvedPath]) -> Map<String, Value> {
+    let mut picked = Map::new();
+    for path in paths {
+        if let octo_store::AttributePath::Attribute(keys) = &path.path.path {
+            let value = keys
+                .iter()
+                .try_fold(attributes, |value, key| value.get(key));
+            if let Some(value) = value {
+                picked.insert(path.display.clone(), value.clone());
+            }
+        }
+    }
+    picked
 }

@@ -88,9 +88,10 @@ fn to_mcp_tool(descriptor: &ToolDescriptor) -> Tool {
 
 /// The envelope as an MCP tool result: the JSON as text (for clients that only read text) and
 /// as `structuredContent`, with `isError` mirroring `isSuccess`.
-pub fn to_call_result(envelope: &Envelope) -> CallToolResult {
-    let value = envelope.to_json();
-    if envelope.is_success {
+pub fn to_call_result(envelope: Envelope) -> CallToolResult {
+    let is_success = envelope.is_success;
+    let value = envelope.into_json();
+    if is_success {
         CallToolResult::structured(value)
     } else {
         CallToolResult::structured_error(value)
@@ -246,7 +247,7 @@ impl ServerHandler for CatalogServer {
             .call(name, request.arguments, info)
             .await
         {
-            Ok(envelope) => Ok(to_call_result(&envelope).into()),
+            Ok(envelope) => Ok(to_call_result(envelope).into()),
             // MCP reports an unknown tool as invalid params (-32602), not as a tool result.
             Err(unknown) => Err(ErrorData::invalid_params(
                 unknown.to_string(),

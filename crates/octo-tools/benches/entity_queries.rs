@@ -482,7 +482,7 @@ async fn call(registry: &Arc<ToolRegistry>, name: &str, mut arguments: Value) ->
         .call(name, Some(arguments), CallInfo::default())
         .await
         .unwrap_or_else(|_| panic!("the tool {name} exists"))
-        .to_json();
+        .into_json();
     assert_eq!(out["isSuccess"], json!(true), "{name} failed: {out}");
     out
 }

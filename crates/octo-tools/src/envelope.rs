@@ -56,22 +56,27 @@ impl Envelope {
     /// Envelope fields come first so that a person skimming the text block sees the outcome before
     /// the data; a data field never overwrites an envelope field.
     pub fn to_json(&self) -> Value {
+        self.clone().into_json()
+    }
+
+    /// [`Self::to_json`] of an envelope that is sent and then dropped: nothing is copied.
+    pub fn into_json(self) -> Value {
         let mut out = Map::new();
         out.insert("isSuccess".into(), Value::Bool(self.is_success));
-        if let Some(error) = &self.error_message {
-            out.insert("errorMessage".into(), Value::String(error.clone()));
+        if let Some(error) = self.error_message {
+            out.insert("errorMessage".into(), Value::String(error));
         }
-        if let Some(message) = &self.message {
-            out.insert("message".into(), Value::String(message.clone()));
+        if let Some(message) = self.message {
+            out.insert("message".into(), Value::String(message));
         }
-        if let Some(tenant) = &self.tenant_id {
-            out.insert("tenantId".into(), Value::String(tenant.clone()));
+        if let Some(tenant) = self.tenant_id {
+            out.insert("tenantId".into(), Value::String(tenant));
         }
         if let Some(conflict) = self.is_conflict {
             out.insert("isConflict".into(), Value::Bool(conflict));
         }
-        if let Some(entity) = &self.entity {
-            out.insert("entity".into(), entity.clone());
+        if let Some(entity) = self.entity {
+            out.insert("entity".into(), entity);
         }
         if let Some(version) = self.current_rt_version {
             out.insert("currentRtVersion".into(), Value::from(version));
@@ -79,12 +84,12 @@ impl Envelope {
         if !self.warnings.is_empty() {
             out.insert(
                 "warnings".into(),
-                Value::Array(self.warnings.iter().cloned().map(Value::String).collect()),
+                Value::Array(self.warnings.into_iter().map(Value::String).collect()),
             );
         }
-        for (key, value) in &self.data {
-            if !out.contains_key(key) && !value.is_null() {
-                out.insert(key.clone(), value.clone());
+        for (key, value) in self.data {
+            if !out.contains_key(&key) && !value.is_null() {
+                out.insert(key, value);
             }
         }
         Value::Object(out)

@@ -221,12 +221,14 @@ impl ToolRegistry {
             return Err(self.unknown_tool(name));
         };
         let arguments = Value::Object(arguments.unwrap_or_default());
-        let problems: Vec<String> = tool
-            .validator
-            .iter_errors(&arguments)
-            .map(|error| describe_violation(&error))
-            .collect();
-        if !problems.is_empty() {
+        // `is_valid` first: it stops at the first violation and builds no errors, and nearly
+        // every call is valid; the messages are only collected for a call that is not.
+        if !tool.validator.is_valid(&arguments) {
+            let problems: Vec<String> = tool
+                .validator
+                .iter_errors(&arguments)
+                .map(|error| describe_violation(&error))
+                .collect();
             return Ok(Envelope::failure(format!(
                 "Invalid arguments for '{name}': {}. Call get_tool_details with toolName '{name}' to see its parameters.",
                 problems.join("; ")
@@ -424,7 +426,7 @@ impl ToolRegistryBuilder {
             RegisteredTool {
                 descriptor,
                 validator,
-                handler: Box::new(Typed(tool)),
+                handler: Box::new(Typed { tool, name }),
             },
         );
         Ok(self)
@@ -493,17 +495,21 @@ trait ErasedTool: Send + Sync {
     async fn call(&self, ctx: &ToolContext, arguments: Value) -> Result<Envelope, ToolError>;
 }
 
-struct Typed<T>(T);
+/// A tool and its name, kept so that a call does not build the whole spec again to name it.
+struct Typed<T> {
+    tool: T,
+    name: &'static str,
+}
 
 #[async_trait]
 impl<T: Tool> ErasedTool for Typed<T> {
     async fn call(&self, ctx: &ToolContext, arguments: Value) -> Result<Envelope, ToolError> {
-        let name = self.0.spec().name;
+        let name = self.name;
         // The schema check already passed; this catches what a schema cannot express.
         let params: T::Params = serde_json::from_value(arguments).map_err(|error| {
             ToolError::invalid(format!("Invalid arguments for '{name}': {error}."))
         })?;
-        let success = self.0.run(ctx, params).await?;
+        let success = self.tool.run(ctx, params).await?;
         let data = serde_json::to_value(&success.data).map_err(|error| {
             ToolError::failed(format!(
                 "Tool '{name}' produced a result that could not be encoded: {error}"

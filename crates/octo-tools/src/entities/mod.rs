@@ -41,6 +41,37 @@ fn entity_json(view: &EntityView) -> Value {
     serde_json::to_value(view).unwrap_or(Value::Null)
 }
 
+/// [`entity_json`] of a view the caller is done with: the attributes move into the JSON instead
+/// of being copied. Same shape as `EntityView`'s serde form (a test compares them).
+fn owned_entity_json(view: EntityView) -> Value {
+    let EntityView {
+        rt_id,
+        ck_type_id,
+        rt_well_known_name,
+        rt_version,
+        rt_creation_date_time,
+        rt_changed_date_time,
+        attributes,
+    } = view;
+    let mut out = serde_json::Map::new();
+    out.insert("rtId".into(), Value::String(rt_id));
+    out.insert("ckTypeId".into(), Value::String(ck_type_id));
+    if let Some(name) = rt_well_known_name {
+        out.insert("rtWellKnownName".into(), Value::String(name));
+    }
+    out.insert("rtVersion".into(), Value::from(rt_version));
+    out.insert(
+        "rtCreationDateTime".into(),
+        Value::String(rt_creation_date_time),
+    );
+    out.insert(
+        "rtChangedDateTime".into(),
+        Value::String(rt_changed_date_time),
+    );
+    out.insert("attributes".into(), Value::Object(attributes));
+    Value::Object(out)
+}
+
 /// The written entity, or the conflict as the envelope carries it: `isConflict`, `entity`,
 /// `currentRtVersion`.
 // The error is the one every `Tool::run` returns; boxing it here alone would gain nothing.

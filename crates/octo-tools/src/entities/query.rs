@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::dto::{FieldFilterCriteria, SimpleFilter, SortColumn, simple_criteria, sort_keys};
-use super::entity_json;
+use super::owned_entity_json;
 use crate::error::ToolError;
 use crate::platform::{Platform, failed_in};
 use crate::tool::{
@@ -33,7 +33,7 @@ fn output(ck_type_id: &str, result: QueryResult) -> Success<QueryEntitiesOutput>
         ck_type_id: ck_type_id.trim().to_owned(),
         total_count: result.total_count,
         returned_count: returned,
-        entities: result.entities.iter().map(entity_json).collect(),
+        entities: result.entities.into_iter().map(owned_entity_json).collect(),
     })
     .message(message)
 }

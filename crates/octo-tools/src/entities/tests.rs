@@ -631,3 +631,27 @@ async fn associations_enforce_roles_and_multiplicities_and_navigate(store: Arc<d
     .await;
     assert_eq!(none["totalCount"], json!(0), "{none}");
 }
+
+/// The hand-built JSON of a query result must stay the serde form of `EntityView`.
+#[test]
+fn owned_entity_json_is_the_serde_form() {
+    use octo_entities::EntityView;
+    let mut attributes = serde_json::Map::new();
+    attributes.insert("Name".into(), json!("M-1"));
+    attributes.insert("NamePlate".into(), json!({"ManufacturerName": "ACME"}));
+    for rt_well_known_name in [None, Some("main-meter".to_owned())] {
+        let view = EntityView {
+            rt_id: "65f1a2b3c4d5e6f708192a3b".into(),
+            ck_type_id: "Octo.Industry.Energy/EnergyMeter".into(),
+            rt_well_known_name,
+            rt_version: 7,
+            rt_creation_date_time: "2026-12-06T08:00:00.000Z".into(),
+            rt_changed_date_time: "2026-12-06T09:00:00.000Z".into(),
+            attributes: attributes.clone(),
+        };
+        assert_eq!(
+            super::owned_entity_json(view.clone()),
+            super::entity_json(&view)
+        );
+    }
+}
