@@ -510,7 +510,7 @@ impl<T: Tool> ErasedTool for Typed<T> {
             ToolError::invalid(format!("Invalid arguments for '{name}': {error}."))
         })?;
         let success = self.tool.run(ctx, params).await?;
-        let data = serde_json::to_value(&success.data).map_err(|error| {
+        let data = T::output_json(success.data).map_err(|error| {
             ToolError::failed(format!(
                 "Tool '{name}' produced a result that could not be encoded: {error}"
             ))

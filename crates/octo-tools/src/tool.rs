@@ -32,6 +32,18 @@ pub trait Tool: Send + Sync + 'static {
         ctx: &ToolContext,
         params: Self::Params,
     ) -> Result<Success<Self::Output>, ToolError>;
+
+    /// The output as the envelope's data fields. The default serialises it; a tool whose
+    /// output is mostly JSON already (entity pages) moves it instead of copying it.
+    ///
+    /// # Errors
+    /// When the output cannot be encoded as JSON.
+    fn output_json(output: Self::Output) -> Result<serde_json::Value, serde_json::Error>
+    where
+        Self: Sized,
+    {
+        serde_json::to_value(&output)
+    }
 }
 
 /// What a tool says about itself, beyond its schemas.

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use octo_entities::QueryResult;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::dto::{FieldFilterCriteria, SimpleFilter, SortColumn, simple_criteria, sort_keys};
 use super::owned_entity_json;
@@ -38,6 +38,17 @@ fn output(ck_type_id: &str, result: QueryResult) -> Success<QueryEntitiesOutput>
     .message(message)
 }
 
+/// [`QueryEntitiesOutput`]'s serde form, built by moving the entities (a page can be large and
+/// is already JSON). A test compares it with `serde_json::to_value`.
+fn page_json(output: QueryEntitiesOutput) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("ckTypeId".into(), Value::String(output.ck_type_id));
+    data.insert("totalCount".into(), Value::from(output.total_count));
+    data.insert("returnedCount".into(), Value::from(output.returned_count));
+    data.insert("entities".into(), Value::Array(output.entities));
+    data
+}
+
 pub struct QueryEntities(pub Platform);
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -69,6 +80,10 @@ pub struct QueryEntitiesParams {
 impl Tool for QueryEntities {
     type Params = QueryEntitiesParams;
     type Output = QueryEntitiesOutput;
+
+    fn output_json(output: QueryEntitiesOutput) -> Result<Value, serde_json::Error> {
+        Ok(Value::Object(page_json(output)))
+    }
 
     fn spec(&self) -> ToolSpec {
         ToolSpec {
@@ -154,6 +169,10 @@ impl Tool for QueryEntitiesSimple {
     type Params = QueryEntitiesSimpleParams;
     type Output = QueryEntitiesOutput;
 
+    fn output_json(output: QueryEntitiesOutput) -> Result<Value, serde_json::Error> {
+        Ok(Value::Object(page_json(output)))
+    }
+
     fn spec(&self) -> ToolSpec {
         ToolSpec {
             name: "query_entities_simple",
@@ -198,5 +217,28 @@ impl Tool for QueryEntitiesSimple {
             .await
             .map_err(|e| failed_in(e, &tenant))?;
         Ok(output(&params.ck_type_id, result).tenant(tenant.tenant_id.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{QueryEntitiesOutput, page_json};
+
+    #[test]
+    fn page_json_is_the_serde_form() {
+        let output = || QueryEntitiesOutput {
+            ck_type_id: "Octo.Industry.Energy/EnergyMeter".into(),
+            total_count: 12,
+            returned_count: 1,
+            entities: vec![
+                json!({"rtId": "65f1a2b3c4d5e6f708192a3b", "attributes": {"Name": "M-1"}}),
+            ],
+        };
+        assert_eq!(
+            serde_json::Value::Object(page_json(output())),
+            serde_json::to_value(output()).expect("serialise")
+        );
     }
 }
