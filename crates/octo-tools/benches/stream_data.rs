@@ -328,7 +328,7 @@ async fn run(url: String, config: Config) {
         tool_buckets(&out)
     };
     let by_sql = || async {
-        let rows: Vec<(i64, i64, Option<f64>, Option<f64>, Option<f64>)> = sqlx::query_as(&sql)
+        let rows: Vec<SqlBucket> = sqlx::query_as(&sql)
             .bind(day)
             .bind(width)
             .bind(day + DAY_MICROS)
@@ -618,6 +618,9 @@ async fn count_rows(pool: &sqlx::PgPool, table: &str) -> u64 {
         .expect("count rows");
     u64::try_from(count).expect("a count is not negative")
 }
+
+/// A row of the hand-written downsampling: bucket start, count, avg, min, max.
+type SqlBucket = (i64, i64, Option<f64>, Option<f64>, Option<f64>);
 
 #[derive(Debug, Clone, PartialEq)]
 struct Bucket {
