@@ -7,9 +7,13 @@
 //!   with curl against a plain static file copy on loopback, with the server's peak RSS.
 //! - `exchange` (`exchange_bench.rs`): `import-rt`, `dump` and `restore` of a 200,000-entity
 //!   tenant through the release binary's operator commands, with each one's peak RSS.
+//! - `stream`: `crates/octo-tools/benches/stream_data.rs`: 10 M samples ingested through the
+//!   release server's `POST /{tenantId}/stream-data/{archiveRtId}` (NDJSON, concurrent
+//!   clients) vs. `psql \copy` of the same rows (target ≥ 50 %), and a one-day downsampling
+//!   through the tool path vs. hand-written SQL (target ≤ 1.3×), on a raw archive.
 //!
 //! Missing a target does not fail the run; a bench itself failing (an error, a wrong result)
-//! does. `--only entities|transfers|exchange` runs one of them.
+//! does. `--only entities|transfers|exchange|stream` runs one of them.
 //!
 //! PostgreSQL must answer first (started if installed but down, as for the tests); the bench
 //! creates its own `octo_test_*` database there and drops it afterwards.
@@ -35,9 +39,12 @@ pub struct BenchArgs {
     /// Timed indexed lookups, per path (the bench's default: 200).
     #[arg(long)]
     lookups: Option<u32>,
-    /// Run only this bench: `entities`, `transfers` or `exchange`.
+    /// Run only this bench: `entities`, `transfers`, `exchange` or `stream`.
     #[arg(long)]
     only: Option<String>,
+    /// Samples of the stream bench (the bench's default: 10,000,000).
+    #[arg(long)]
+    stream_samples: Option<u64>,
     /// Entities of the exchange bench's tenant (default 200,000).
     #[arg(long, default_value_t = 200_000)]
     exchange_entities: u64,
@@ -52,25 +59,29 @@ pub struct BenchArgs {
 /// Builds and runs the benches; `Ok(true)` when they ran to the end.
 pub fn run(args: &BenchArgs) -> Result<bool> {
     let ws = Workspace::locate()?;
-    let (entities, transfers, exchange) = match args.only.as_deref() {
-        None => (true, true, true),
-        Some("entities") => (true, false, false),
-        Some("transfers") => (false, true, false),
-        Some("exchange") => (false, false, true),
+    let (entities, transfers, exchange, stream) = match args.only.as_deref() {
+        None => (true, true, true, true),
+        Some("entities") => (true, false, false, false),
+        Some("transfers") => (false, true, false, false),
+        Some("exchange") => (false, false, true, false),
+        Some("stream") => (false, false, false, true),
         Some(other) => {
-            anyhow::bail!("--only takes entities, transfers or exchange, not '{other}'")
+            anyhow::bail!("--only takes entities, transfers, exchange or stream, not '{other}'")
         }
     };
     let started = Instant::now();
     if entities {
         run_entities(&ws, args)?;
     }
-    if transfers || exchange {
+    if transfers || exchange || stream {
         let mut build = Command::new(workspace::cargo());
         build
             .args(["build", "--release", "-p", "mcp-http"])
             .current_dir(&ws.root);
         command::run(&mut build)?;
+    }
+    if stream {
+        run_stream(&ws, args)?;
     }
     if exchange {
         crate::exchange_bench::run(
@@ -107,6 +118,24 @@ fn run_entities(ws: &Workspace, args: &BenchArgs) -> Result<()> {
             "--",
         ])
         .args(forwarded(args))
+        .env("OCTO_TEST_POSTGRES_URL", &url)
+        .current_dir(&ws.root);
+    command::run(&mut bench)
+}
+
+fn run_stream(ws: &Workspace, args: &BenchArgs) -> Result<()> {
+    let url = postgres::test_url();
+    postgres::ensure_running(&url)?;
+    let server = ws.target_dir.join("release").join("mcp-http");
+    let mut bench = Command::new(workspace::cargo());
+    bench
+        .args(["bench", "-p", "octo-tools", "--bench", "stream_data", "--"])
+        .arg("--server")
+        .arg(&server);
+    if let Some(samples) = args.stream_samples {
+        bench.args(["--samples", &samples.to_string()]);
+    }
+    bench
         .env("OCTO_TEST_POSTGRES_URL", &url)
         .current_dir(&ws.root);
     command::run(&mut bench)

@@ -90,8 +90,9 @@ pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;
 pub use store::{Backend, Store};
 pub use stream::{
-    ArchiveTable, StreamAggregate, StreamAggregation, StreamBuckets, StreamColumn,
-    StreamColumnKind, StreamFilter, StreamGroupKey, StreamRowsQuery, StreamSample, StreamSelection,
+    ArchiveTable, MAX_STREAM_FILTER_CONDITIONS, MAX_STREAM_FILTER_DEPTH, MAX_STREAM_FILTER_VALUES,
+    StreamAggregate, StreamAggregation, StreamBuckets, StreamColumn, StreamColumnKind,
+    StreamFilter, StreamFilterExpr, StreamGroupKey, StreamRowsQuery, StreamSample, StreamSelection,
     StreamStats, StreamStore, StreamValue,
 };
 pub use tenant::{CleanReport, TenantRecord};

@@ -106,6 +106,51 @@ pub struct StreamFilter {
     pub values: Vec<StreamValue>,
 }
 
+/// How deep And / Or groups may nest in one [`StreamFilterExpr`] (the root group is level 1).
+/// Deeper trees are refused: nothing real needs them, and each level is a recursion both here
+/// and in the database's planner.
+pub const MAX_STREAM_FILTER_DEPTH: usize = 16;
+/// How many conditions one [`StreamFilterExpr`] may hold in all.
+pub const MAX_STREAM_FILTER_CONDITIONS: usize = 256;
+/// How many values (operands, counting every In / NotIn item) one [`StreamFilterExpr`] may
+/// bind in all: keeps a statement well below SQLite's 32 766 parameters.
+pub const MAX_STREAM_FILTER_VALUES: usize = 5_000;
+
+/// Conditions on column values combined with And / Or, nested to any depth up to
+/// [`MAX_STREAM_FILTER_DEPTH`]. Evaluated as SQL does: a condition on a null value is not
+/// true (only `IsNull` matches it), and with And / Or only (no Not) "not true" is false.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamFilterExpr {
+    /// One condition.
+    Condition(StreamFilter),
+    /// All of them hold; an empty list matches every sample (no condition).
+    And(Vec<StreamFilterExpr>),
+    /// At least one of them holds; an empty list matches no sample (no alternative holds).
+    /// The stream-data service never sends one: it refuses empty groups.
+    Or(Vec<StreamFilterExpr>),
+}
+
+impl Default for StreamFilterExpr {
+    /// No condition: `And` of nothing.
+    fn default() -> Self {
+        Self::And(Vec::new())
+    }
+}
+
+impl StreamFilterExpr {
+    /// All of `filters` (the flat list queries took before filter trees).
+    #[must_use]
+    pub fn all(filters: Vec<StreamFilter>) -> Self {
+        Self::And(filters.into_iter().map(Self::Condition).collect())
+    }
+
+    /// Whether this is no condition at all (`And` of nothing), which matches every sample.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Self::And(parts) if parts.is_empty())
+    }
+}
+
 /// Which samples a query looks at.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StreamSelection {
@@ -115,8 +160,9 @@ pub struct StreamSelection {
     pub to: Option<i64>,
     /// Only samples of these sources; all when empty.
     pub sources: Vec<String>,
-    /// All of these must hold.
-    pub filters: Vec<StreamFilter>,
+    /// The filter tree that must hold; [`StreamFilterExpr::is_empty`] (the default) when
+    /// there is none.
+    pub filters: StreamFilterExpr,
 }
 
 /// Raw samples, in time order.

@@ -19,7 +19,8 @@ use crate::query_sql::Param;
 use crate::sql_store::{SqlStore, arguments, classify};
 use crate::store::Backend;
 use crate::stream::{
-    ArchiveTable, StreamAggregation, StreamColumnKind, StreamFilter, StreamGroupKey,
+    ArchiveTable, MAX_STREAM_FILTER_CONDITIONS, MAX_STREAM_FILTER_DEPTH, MAX_STREAM_FILTER_VALUES,
+    StreamAggregation, StreamColumnKind, StreamFilter, StreamFilterExpr, StreamGroupKey,
     StreamRowsQuery, StreamSample, StreamSelection, StreamStats, StreamStore, StreamValue,
 };
 
@@ -237,14 +238,40 @@ impl Built {
                 .collect();
             parts.push(format!("source IN ({})", list.join(", ")));
         }
-        for filter in &sel.filters {
-            parts.push(self.filter(table, filter)?);
+        if !sel.filters.is_empty() {
+            check_filter_size(&sel.filters)?;
+            parts.push(self.filter_expr(table, &sel.filters)?);
         }
         if !parts.is_empty() {
             self.sql.push_str(" WHERE ");
             self.sql.push_str(&parts.join(" AND "));
         }
         Ok(())
+    }
+
+    /// A filter tree as one parenthesised SQL condition. An empty And is `1 = 1` and an
+    /// empty Or `1 = 0`, the identities of the two operators, so a tree means the same in
+    /// SQL as in [`StreamFilterExpr`]'s documentation. With only AND / OR (no NOT), SQL's
+    /// "unknown" for a null operand behaves as false in a WHERE clause, which is the
+    /// documented rule.
+    fn filter_expr(
+        &mut self,
+        table: &ArchiveTable,
+        expr: &StreamFilterExpr,
+    ) -> Result<String, StoreError> {
+        let (parts, joiner, empty) = match expr {
+            StreamFilterExpr::Condition(filter) => return self.filter(table, filter),
+            StreamFilterExpr::And(parts) => (parts, " AND ", "1 = 1"),
+            StreamFilterExpr::Or(parts) => (parts, " OR ", "1 = 0"),
+        };
+        if parts.is_empty() {
+            return Ok(empty.to_owned());
+        }
+        let sql = parts
+            .iter()
+            .map(|part| self.filter_expr(table, part))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(format!("({})", sql.join(joiner)))
     }
 
     fn filter(
@@ -317,6 +344,51 @@ impl Built {
             ))),
         }
     }
+}
+
+/// Refuses a filter tree deeper, or with more conditions or values, than the limits in
+/// [`crate::stream`], before any SQL is built (the recursion is bounded by the depth check).
+fn check_filter_size(expr: &StreamFilterExpr) -> Result<(), StoreError> {
+    fn walk(
+        expr: &StreamFilterExpr,
+        depth: usize,
+        conditions: &mut usize,
+        values: &mut usize,
+    ) -> Result<(), StoreError> {
+        match expr {
+            StreamFilterExpr::Condition(filter) => {
+                *conditions += 1;
+                *values += filter.values.len();
+                Ok(())
+            }
+            StreamFilterExpr::And(parts) | StreamFilterExpr::Or(parts) => {
+                if depth > MAX_STREAM_FILTER_DEPTH {
+                    return Err(StoreError::invalid_query(format!(
+                        "the stream filter nests And/Or groups more than \
+                         {MAX_STREAM_FILTER_DEPTH} levels deep; flatten it"
+                    )));
+                }
+                parts
+                    .iter()
+                    .try_for_each(|part| walk(part, depth + 1, conditions, values))
+            }
+        }
+    }
+    let (mut conditions, mut values) = (0, 0);
+    walk(expr, 1, &mut conditions, &mut values)?;
+    if conditions > MAX_STREAM_FILTER_CONDITIONS {
+        return Err(StoreError::invalid_query(format!(
+            "the stream filter has {conditions} conditions; at most \
+             {MAX_STREAM_FILTER_CONDITIONS} are allowed"
+        )));
+    }
+    if values > MAX_STREAM_FILTER_VALUES {
+        return Err(StoreError::invalid_query(format!(
+            "the stream filter compares with {values} values; at most \
+             {MAX_STREAM_FILTER_VALUES} are allowed"
+        )));
+    }
+    Ok(())
 }
 
 /// The SELECT for raw samples, and the kinds of the value columns it returns

@@ -29,7 +29,7 @@ pub mod service;
 pub use archive::{Archive, ArchiveStatus, MODEL_NAME, RAW_ARCHIVE_TYPE};
 pub use error::StreamDataError;
 pub use ingest::{IngestFormat, IngestReport, Ingestion, RejectedBatch};
-pub use query::{Condition, SOURCE_PATH, Window};
+pub use query::{Condition, ConditionGroup, SOURCE_PATH, Window};
 pub use service::{
     EnableReport, ResolvedArchive, SimpleQuery, SimpleResult, Span, StorageStats, StreamData,
     StreamRow,

@@ -1,12 +1,14 @@
-//! Time-series query requests as the tools take them (paths, JSON values, date-times) and their
-//! translation to the store's queries over one archive's columns. Aggregation columns and
-//! group-by paths go through the same checks and default aliases as entity aggregation
-//! ([`octo_store::aggregate_spec`]).
+//! Time-series query requests as the tools take them (paths, JSON values, date-times, filter
+//! trees of And / Or groups) and their translation to the store's queries over one archive's
+//! columns. Aggregation columns and group-by paths go through the same checks and default
+//! aliases as entity aggregation ([`octo_store::aggregate_spec`]).
 
 use chrono::{DateTime, Utc};
 use octo_store::aggregate_spec::{self, ColumnRequest, Resolved};
 use octo_store::{
-    FilterOperator, StreamAggregate, StreamFilter, StreamGroupKey, StreamSelection, StreamValue,
+    FilterOperator, MAX_STREAM_FILTER_CONDITIONS, MAX_STREAM_FILTER_DEPTH,
+    MAX_STREAM_FILTER_VALUES, StreamAggregate, StreamFilter, StreamFilterExpr, StreamGroupKey,
+    StreamSelection, StreamValue,
 };
 use serde_json::Value;
 
@@ -14,13 +16,45 @@ use crate::archive::{TableColumn, value_kind};
 use crate::error::StreamDataError;
 use crate::sample::stream_value;
 
-/// One condition on a column; all conditions of a request must hold.
+/// One condition on a column.
 #[derive(Debug, Clone)]
 pub struct Condition {
     pub attribute_path: String,
     pub operator: FilterOperator,
     /// One value, a list for In / NotIn, nothing for IsNull / IsNotNull.
     pub comparison_value: Value,
+}
+
+/// Conditions and nested groups combined with And (or Or when `any`): the tools'
+/// `{fields, operator, nestedFilters}`, the shape entity queries take too.
+///
+/// The rule for empty groups: the top-level group with no conditions and no nested groups is
+/// no filter (every sample of the window), whatever its operator, as an omitted `filters` is.
+/// A nested group with nothing in it is refused, because under And it would match every
+/// sample and under Or none, and neither is likely what was meant.
+#[derive(Debug, Clone, Default)]
+pub struct ConditionGroup {
+    pub conditions: Vec<Condition>,
+    /// Or instead of And.
+    pub any: bool,
+    pub nested: Vec<ConditionGroup>,
+}
+
+impl ConditionGroup {
+    /// All of `conditions` must hold.
+    #[must_use]
+    pub fn all(conditions: Vec<Condition>) -> Self {
+        Self {
+            conditions,
+            ..Self::default()
+        }
+    }
+
+    /// No conditions and no nested groups.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.conditions.is_empty() && self.nested.is_empty()
+    }
 }
 
 /// Which samples a query reads.
@@ -30,7 +64,8 @@ pub struct Window {
     pub from: Option<DateTime<Utc>>,
     /// Exclusive.
     pub to: Option<DateTime<Utc>>,
-    pub filters: Vec<Condition>,
+    /// The filter tree; empty (the default) for none.
+    pub filters: ConditionGroup,
     /// Only these sources (entity rtIds); all when empty.
     pub source_rt_ids: Vec<String>,
 }
@@ -67,39 +102,117 @@ fn check_window(
     Ok(())
 }
 
+/// The filter tree's size so far, against the store's limits.
+#[derive(Default)]
+struct TreeSize {
+    conditions: usize,
+    values: usize,
+}
+
+/// One condition as the store's filter on its column, the value(s) converted to the column's
+/// kind.
+fn condition_filter(
+    columns: &[TableColumn],
+    condition: &Condition,
+) -> Result<StreamFilter, StreamDataError> {
+    let index = column_index(columns, &condition.attribute_path)?;
+    let column = &columns[index];
+    let op = condition.operator;
+    let convert = |value: &Value| {
+        stream_value(column, value).map_err(|expected| {
+            StreamDataError::invalid(format!(
+                "The {op:?} filter on '{}' needs {expected}, not {value}.",
+                column.resolved.path
+            ))
+        })
+    };
+    let values: Vec<StreamValue> = match op {
+        FilterOperator::IsNull | FilterOperator::IsNotNull => Vec::new(),
+        FilterOperator::In | FilterOperator::NotIn => match &condition.comparison_value {
+            Value::Array(items) => items.iter().map(convert).collect::<Result<_, _>>()?,
+            other => vec![convert(other)?],
+        },
+        _ => vec![convert(&condition.comparison_value)?],
+    };
+    Ok(StreamFilter {
+        column: index,
+        operator: op,
+        values,
+    })
+}
+
+/// A group as a store filter tree, checked against the limits with messages in the tools'
+/// words (`filters`, `nestedFilters`); `at` names the group for them.
+fn group_expr(
+    columns: &[TableColumn],
+    group: &ConditionGroup,
+    depth: usize,
+    at: &str,
+    size: &mut TreeSize,
+) -> Result<StreamFilterExpr, StreamDataError> {
+    if depth > MAX_STREAM_FILTER_DEPTH {
+        return Err(StreamDataError::invalid(format!(
+            "Filters nest too deeply at {at}: at most {MAX_STREAM_FILTER_DEPTH} levels of \
+             groups (filters and its nestedFilters) are allowed. Flatten the groups."
+        )));
+    }
+    let mut parts = Vec::with_capacity(group.conditions.len() + group.nested.len());
+    for condition in &group.conditions {
+        let filter = condition_filter(columns, condition)?;
+        size.conditions += 1;
+        size.values += filter.values.len();
+        if size.conditions > MAX_STREAM_FILTER_CONDITIONS {
+            return Err(StreamDataError::invalid(format!(
+                "Filters have more than {MAX_STREAM_FILTER_CONDITIONS} conditions in all \
+                 (fields of every group); narrow the query or use In with a list."
+            )));
+        }
+        if size.values > MAX_STREAM_FILTER_VALUES {
+            return Err(StreamDataError::invalid(format!(
+                "Filters compare with more than {MAX_STREAM_FILTER_VALUES} values in all \
+                 (In / NotIn items included); narrow the query."
+            )));
+        }
+        parts.push(StreamFilterExpr::Condition(filter));
+    }
+    for (i, nested) in group.nested.iter().enumerate() {
+        let here = format!("{at}.nestedFilters[{i}]");
+        if nested.is_empty() {
+            return Err(StreamDataError::invalid(format!(
+                "{here} has no fields and no nestedFilters. An empty group is refused: under \
+                 And it would match every sample and under Or none. Remove it or give it a \
+                 condition."
+            )));
+        }
+        parts.push(group_expr(columns, nested, depth + 1, &here, size)?);
+    }
+    Ok(match parts.len() {
+        // One part is itself, whichever the operator.
+        1 => parts.pop().unwrap_or_default(),
+        _ if group.any => StreamFilterExpr::Or(parts),
+        _ => StreamFilterExpr::And(parts),
+    })
+}
+
+/// The store filter tree of a window's filters; empty when there are none.
+pub(crate) fn filter_tree(
+    columns: &[TableColumn],
+    filters: &ConditionGroup,
+) -> Result<StreamFilterExpr, StreamDataError> {
+    if filters.is_empty() {
+        // The documented rule: an empty top-level group is no filter, as no `filters` is.
+        return Ok(StreamFilterExpr::default());
+    }
+    group_expr(columns, filters, 1, "filters", &mut TreeSize::default())
+}
+
 /// The store selection of a window.
 pub(crate) fn selection(
     columns: &[TableColumn],
     window: &Window,
 ) -> Result<StreamSelection, StreamDataError> {
     check_window(window.from, window.to)?;
-    let mut filters = Vec::new();
-    for condition in &window.filters {
-        let index = column_index(columns, &condition.attribute_path)?;
-        let column = &columns[index];
-        let op = condition.operator;
-        let convert = |value: &Value| {
-            stream_value(column, value).map_err(|expected| {
-                StreamDataError::invalid(format!(
-                    "The {op:?} filter on '{}' needs {expected}, not {value}.",
-                    column.resolved.path
-                ))
-            })
-        };
-        let values: Vec<StreamValue> = match op {
-            FilterOperator::IsNull | FilterOperator::IsNotNull => Vec::new(),
-            FilterOperator::In | FilterOperator::NotIn => match &condition.comparison_value {
-                Value::Array(items) => items.iter().map(convert).collect::<Result<_, _>>()?,
-                other => vec![convert(other)?],
-            },
-            _ => vec![convert(&condition.comparison_value)?],
-        };
-        filters.push(StreamFilter {
-            column: index,
-            operator: op,
-            values,
-        });
-    }
+    let filters = filter_tree(columns, &window.filters)?;
     let mut sources = Vec::new();
     for id in &window.source_rt_ids {
         let id = id.trim();

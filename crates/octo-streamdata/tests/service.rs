@@ -9,7 +9,9 @@ use octo_ck_service::CkService;
 use octo_ids::{OctoObjectId, TenantId};
 use octo_store::aggregate_spec::ColumnRequest;
 use octo_store::{AggregateFunction, Backend, FilterOperator, RtEntity, Store, TenantRecord};
-use octo_streamdata::{Condition, SimpleQuery, Span, StreamData, StreamDataError, Window};
+use octo_streamdata::{
+    Condition, ConditionGroup, SimpleQuery, Span, StreamData, StreamDataError, Window,
+};
 use octo_test_support::{both_backends, run_on_database};
 use serde_json::{Value, json};
 
@@ -704,11 +706,11 @@ async fn downsampling_and_grouping_match_an_in_memory_evaluation(store: Arc<dyn 
                 .map(|s: usize| SOURCES[s].to_owned())
                 .into_iter()
                 .collect(),
-            filters: vec![Condition {
+            filters: ConditionGroup::all(vec![Condition {
                 attribute_path: "Pulses".into(),
                 operator: FilterOperator::LessThan,
                 comparison_value: json!(5),
-            }],
+            }]),
             ..Window::default()
         };
         let got = f

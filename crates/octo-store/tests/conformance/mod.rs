@@ -85,6 +85,7 @@ macro_rules! conformance_suite {
             archive_writes_are_all_or_nothing_and_stats_describe_them,
             archive_retention_removes_old_samples_only,
             stream_queries_reject_what_cannot_run,
+            stream_filter_trees_have_limits_and_empty_group_rules,
             stream_queries_match_an_in_memory_model,
             runtime_batches_are_all_or_nothing,
             snapshots_are_read_in_pages_and_restored_in_one_transaction,

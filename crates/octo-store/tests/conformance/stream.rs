@@ -1,7 +1,8 @@
 //! Stream data: the tenant's archive runtime store, archive tables, batch
 //! writes, retention and statistics, and a property test of every query kind
-//! (raw rows, aggregation, grouping, downsampling) against an in-memory
-//! evaluation written here from the documented semantics.
+//! (raw rows, aggregation, grouping, downsampling) with random And / Or filter
+//! trees against an in-memory evaluation written here from the documented
+//! semantics.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -13,9 +14,10 @@ use proptest::test_runner::{Config, TestRunner};
 
 use octo_ids::{OctoObjectId, TenantId};
 use octo_store::{
-    AggregateFunction as Agg, ArchiveTable, FilterOperator as Op, Store, StoreError,
-    StreamAggregate, StreamAggregation, StreamBuckets, StreamColumn, StreamColumnKind,
-    StreamFilter, StreamGroupKey, StreamRowsQuery, StreamSample, StreamSelection, StreamValue,
+    AggregateFunction as Agg, ArchiveTable, FilterOperator as Op, MAX_STREAM_FILTER_CONDITIONS,
+    MAX_STREAM_FILTER_DEPTH, MAX_STREAM_FILTER_VALUES, Store, StoreError, StreamAggregate,
+    StreamAggregation, StreamBuckets, StreamColumn, StreamColumnKind, StreamFilter,
+    StreamFilterExpr, StreamGroupKey, StreamRowsQuery, StreamSample, StreamSelection, StreamValue,
 };
 
 use super::create_tenant;
@@ -221,11 +223,17 @@ pub async fn stream_queries_reject_what_cannot_run(store: Arc<dyn Store>) {
     unknown.columns = vec![9];
     assert!(invalid(store.query_samples(&table, &unknown).await));
     let mut like = all_rows(5);
-    like.selection.filters = vec![StreamFilter {
+    like.selection.filters = StreamFilterExpr::all(vec![StreamFilter {
         column: 3,
         operator: Op::Regex,
         values: vec![StreamValue::Text("x".to_owned())],
-    }];
+    }]);
+    assert!(invalid(store.query_samples(&table, &like).await));
+    // The same refusal deep inside an Or tree.
+    like.selection.filters = StreamFilterExpr::Or(vec![
+        StreamFilterExpr::Condition(count_is(1)),
+        StreamFilterExpr::And(vec![like.selection.filters.clone()]),
+    ]);
     assert!(invalid(store.query_samples(&table, &like).await));
     let sum_text = StreamAggregation {
         selection: StreamSelection::default(),
@@ -240,6 +248,101 @@ pub async fn stream_queries_reject_what_cannot_run(store: Arc<dyn Store>) {
     let mut bad_name = table.clone();
     bad_name.columns[0].name = "x\"; DROP TABLE tenants; --".to_owned();
     assert!(invalid(store.create_archive_table(&bad_name).await));
+}
+
+fn count_is(value: i64) -> StreamFilter {
+    StreamFilter {
+        column: 1,
+        operator: Op::Equals,
+        values: vec![StreamValue::Integer(value)],
+    }
+}
+
+/// Depth, condition and value limits, and the documented meaning of empty groups.
+pub async fn stream_filter_trees_have_limits_and_empty_group_rules(store: Arc<dyn Store>) {
+    let table = ready(&store, "streamtrees").await;
+    let samples: Vec<StreamSample> = (0..10).map(|i| sample(BASE + i, 0, 1.0, i)).collect();
+    store.write_samples(&table, &samples).await.expect("write");
+    let count = |filters: StreamFilterExpr| {
+        let store = store.clone();
+        let table = table.clone();
+        async move {
+            let mut query = all_rows(100);
+            query.selection.filters = filters;
+            store
+                .query_samples(&table, &query)
+                .await
+                .map(|rows| rows.len())
+        }
+    };
+    let invalid = |result: Result<usize, StoreError>, needle: &str| match result {
+        Err(StoreError::InvalidQuery { reason, .. }) => {
+            assert!(reason.contains(needle), "{reason}");
+        }
+        other => panic!("expected a refusal naming '{needle}', got {other:?}"),
+    };
+    // Empty And: no condition; empty Or: no alternative holds.
+    assert_eq!(count(StreamFilterExpr::And(vec![])).await.expect("and"), 10);
+    assert_eq!(count(StreamFilterExpr::Or(vec![])).await.expect("or"), 0);
+    assert_eq!(
+        count(StreamFilterExpr::Or(vec![
+            StreamFilterExpr::Condition(count_is(1)),
+            StreamFilterExpr::Or(vec![]),
+            StreamFilterExpr::Condition(count_is(7)),
+        ]))
+        .await
+        .expect("or"),
+        2
+    );
+    // Exactly at the depth limit runs; one level more is refused.
+    let nest = |levels: usize| {
+        let mut expr = StreamFilterExpr::Or(vec![StreamFilterExpr::Condition(count_is(3))]);
+        for level in 1..levels {
+            expr = if level % 2 == 0 {
+                StreamFilterExpr::Or(vec![expr])
+            } else {
+                StreamFilterExpr::And(vec![expr])
+            };
+        }
+        expr
+    };
+    assert_eq!(count(nest(MAX_STREAM_FILTER_DEPTH)).await.expect("deep"), 1);
+    invalid(
+        count(nest(MAX_STREAM_FILTER_DEPTH + 1)).await,
+        "levels deep",
+    );
+    let many = |n: usize| {
+        StreamFilterExpr::Or(
+            (0..n as i64)
+                .map(count_is)
+                .map(StreamFilterExpr::Condition)
+                .collect(),
+        )
+    };
+    assert_eq!(
+        count(many(MAX_STREAM_FILTER_CONDITIONS))
+            .await
+            .expect("many"),
+        10
+    );
+    invalid(
+        count(many(MAX_STREAM_FILTER_CONDITIONS + 1)).await,
+        "conditions",
+    );
+    let values = |n: usize| {
+        StreamFilterExpr::all(vec![StreamFilter {
+            column: 1,
+            operator: Op::In,
+            values: (0..n as i64).map(StreamValue::Integer).collect(),
+        }])
+    };
+    assert_eq!(
+        count(values(MAX_STREAM_FILTER_VALUES))
+            .await
+            .expect("values"),
+        10
+    );
+    invalid(count(values(MAX_STREAM_FILTER_VALUES + 1)).await, "values");
 }
 
 // --- The property test ------------------------------------------------------
@@ -336,6 +439,18 @@ fn gen_filter() -> impl Strategy<Value = StreamFilter> {
             operator: Op::In,
             values: v.into_iter().map(StreamValue::Text).collect(),
         }),
+        (any::<bool>(), proptest::collection::vec(-5..5i64, 1..4)).prop_map(|(not, v)| {
+            StreamFilter {
+                column: 1,
+                operator: if not { Op::NotIn } else { Op::In },
+                values: v.into_iter().map(StreamValue::Integer).collect(),
+            }
+        }),
+        proptest::collection::vec("[abAB]{0,2}", 1..3).prop_map(|v| StreamFilter {
+            column: 3,
+            operator: Op::NotIn,
+            values: v.into_iter().map(StreamValue::Text).collect(),
+        }),
         (0..4usize, any::<bool>()).prop_map(|(column, null)| StreamFilter {
             column,
             operator: if null { Op::IsNull } else { Op::IsNotNull },
@@ -344,12 +459,27 @@ fn gen_filter() -> impl Strategy<Value = StreamFilter> {
     ]
 }
 
+/// Random trees of And / Or groups (empty ones included) over random conditions.
+fn gen_tree() -> impl Strategy<Value = StreamFilterExpr> {
+    let leaf = gen_filter().prop_map(StreamFilterExpr::Condition);
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(StreamFilterExpr::And),
+            proptest::collection::vec(inner, 0..4).prop_map(StreamFilterExpr::Or),
+        ]
+    })
+}
+
 fn gen_selection() -> impl Strategy<Value = StreamSelection> {
     (
         proptest::option::of(0..(3 * 24 * 60i64)),
         proptest::option::of(0..(3 * 24 * 60i64)),
         subsequence(SOURCES.to_vec(), 0..=2),
-        proptest::collection::vec(gen_filter(), 0..3),
+        prop_oneof![
+            1 => Just(StreamFilterExpr::default()),
+            1 => proptest::collection::vec(gen_filter(), 1..3).prop_map(StreamFilterExpr::all),
+            3 => gen_tree(),
+        ],
     )
         .prop_map(|(from, to, sources, filters)| StreamSelection {
             from: from.map(|m| BASE + m * MINUTE),
@@ -491,25 +621,44 @@ fn matches(sample: &StreamSample, selection: &StreamSelection) -> bool {
     {
         return false;
     }
-    selection.filters.iter().all(|filter| {
-        let value = &sample.values[filter.column];
-        let cmp = || compare(value, &filter.values[0]);
-        match filter.operator {
-            Op::IsNull => *value == StreamValue::Null,
-            Op::IsNotNull => *value != StreamValue::Null,
-            Op::Equals => cmp() == Some(Ordering::Equal),
-            Op::NotEquals => cmp().is_some_and(|o| o != Ordering::Equal),
-            Op::GreaterThan => cmp() == Some(Ordering::Greater),
-            Op::GreaterThanOrEqual => cmp().is_some_and(|o| o != Ordering::Less),
-            Op::LessThan => cmp() == Some(Ordering::Less),
-            Op::LessThanOrEqual => cmp().is_some_and(|o| o != Ordering::Greater),
-            Op::In => filter
-                .values
-                .iter()
-                .any(|v| compare(value, v) == Some(Ordering::Equal)),
-            other => panic!("not generated: {other:?}"),
+    holds(sample, &selection.filters)
+}
+
+/// The documented meaning of a filter tree: And of nothing is true, Or of nothing false, and
+/// a condition on a null value false except IsNull.
+fn holds(sample: &StreamSample, expr: &StreamFilterExpr) -> bool {
+    match expr {
+        StreamFilterExpr::And(parts) => parts.iter().all(|part| holds(sample, part)),
+        StreamFilterExpr::Or(parts) => parts.iter().any(|part| holds(sample, part)),
+        StreamFilterExpr::Condition(filter) => condition_holds(sample, filter),
+    }
+}
+
+fn condition_holds(sample: &StreamSample, filter: &StreamFilter) -> bool {
+    let value = &sample.values[filter.column];
+    let cmp = || compare(value, &filter.values[0]);
+    match filter.operator {
+        Op::IsNull => *value == StreamValue::Null,
+        Op::IsNotNull => *value != StreamValue::Null,
+        Op::Equals => cmp() == Some(Ordering::Equal),
+        Op::NotEquals => cmp().is_some_and(|o| o != Ordering::Equal),
+        Op::GreaterThan => cmp() == Some(Ordering::Greater),
+        Op::GreaterThanOrEqual => cmp().is_some_and(|o| o != Ordering::Less),
+        Op::LessThan => cmp() == Some(Ordering::Less),
+        Op::LessThanOrEqual => cmp().is_some_and(|o| o != Ordering::Greater),
+        Op::In => filter
+            .values
+            .iter()
+            .any(|v| compare(value, v) == Some(Ordering::Equal)),
+        Op::NotIn => {
+            *value != StreamValue::Null
+                && filter
+                    .values
+                    .iter()
+                    .all(|v| compare(value, v).is_some_and(|o| o != Ordering::Equal))
         }
-    })
+        other => panic!("not generated: {other:?}"),
+    }
 }
 
 fn aggregate(samples: &[&StreamSample], aggregate: StreamAggregate) -> StreamValue {

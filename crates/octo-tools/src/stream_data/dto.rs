@@ -2,7 +2,7 @@
 //! service's requests. Aggregation columns are the entity tools' own shape.
 
 use chrono::{DateTime, Utc};
-use octo_streamdata::{Condition, Window};
+use octo_streamdata::{Condition, ConditionGroup, Window};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -49,38 +49,40 @@ pub fn descending(sort: &[SortColumn]) -> Result<bool, ToolError> {
     }
 }
 
-/// The service's window from the tools' parameters. All conditions are combined with And;
-/// Or and nested groups are refused rather than silently ignored.
-#[allow(clippy::result_large_err)] // the error every `Tool::run` returns
+/// The service's filter tree from the tools' `{fields, operator, nestedFilters}` criteria
+/// (the entity tools' shape), group for group.
+pub fn condition_group(criteria: &FieldFilterCriteria) -> ConditionGroup {
+    ConditionGroup {
+        conditions: criteria
+            .fields
+            .iter()
+            .map(|field| Condition {
+                attribute_path: field.attribute_path.clone(),
+                operator: field.operator.into(),
+                comparison_value: field.value.clone().unwrap_or(Value::Null),
+            })
+            .collect(),
+        any: matches!(criteria.operator, LogicalOperator::Or),
+        nested: criteria
+            .nested_filters
+            .iter()
+            .map(condition_group)
+            .collect(),
+    }
+}
+
+/// The service's window from the tools' parameters. Filters are a tree of And / Or groups;
+/// the service checks its paths, values and size and refuses empty nested groups.
 pub fn window(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     filters: Option<&FieldFilterCriteria>,
     source_rt_ids: Option<&[String]>,
-) -> Result<Window, ToolError> {
-    let mut conditions = Vec::new();
-    if let Some(filters) = filters {
-        if matches!(filters.operator, LogicalOperator::Or) && filters.fields.len() > 1
-            || !filters.nested_filters.is_empty()
-        {
-            return Err(ToolError::InvalidArguments(
-                "Stream-data filters combine their fields with And only; Or and nestedFilters \
-                 are not supported."
-                    .to_owned(),
-            ));
-        }
-        for field in &filters.fields {
-            conditions.push(Condition {
-                attribute_path: field.attribute_path.clone(),
-                operator: field.operator.into(),
-                comparison_value: field.value.clone().unwrap_or(Value::Null),
-            });
-        }
-    }
-    Ok(Window {
+) -> Window {
+    Window {
         from,
         to,
-        filters: conditions,
+        filters: filters.map(condition_group).unwrap_or_default(),
         source_rt_ids: source_rt_ids.unwrap_or_default().to_vec(),
-    })
+    }
 }

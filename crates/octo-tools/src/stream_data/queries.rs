@@ -17,8 +17,12 @@ use crate::tool::{
     Access, Annotations, Category, Success, Tool, ToolContext, ToolExample, ToolSpec,
 };
 
-const WINDOW_NOTE: &str = "from is inclusive, to exclusive (RFC 3339); filters combine their \
-    fields with And; sourceRtIds limits the samples to those entities.";
+const WINDOW_NOTE: &str = "from is inclusive, to exclusive (RFC 3339); filters are \
+    {fields, operator: And|Or, nestedFilters} as for query_entities: a group's fields and nested \
+    groups combine with its operator (And by default), groups nest up to 16 levels, at most 256 \
+    conditions and 5000 values in all; a condition on a null value is false (use IsNull); \
+    empty filters mean no filter, an empty nested group is refused; sourceRtIds limits the \
+    samples to those entities.";
 
 const AGGREGATION_NOTE: &str = "count counts samples (with attributePath: non-null values); \
     sum, avg, min and max ignore nulls; default aliases are <function>_<path> (avg_Power) and \
@@ -49,6 +53,9 @@ pub struct SimpleParams {
     /// `[{attributePath: "timestamp", direction: "asc" | "desc"}]`; oldest first by default.
     #[serde(default)]
     pub sort: Option<Vec<SortColumn>>,
+    /// `{fields: [{attributePath, operator, value}], operator: And|Or, nestedFilters}` on the
+    /// archive's columns; operators Equals, NotEquals, GreaterThan(OrEqual), LessThan(OrEqual),
+    /// In, NotIn, IsNull, IsNotNull.
     #[serde(default)]
     pub filters: Option<FieldFilterCriteria>,
     /// Only samples of these entities.
@@ -83,14 +90,33 @@ impl Tool for QueryStreamDataSimple {
             category: Category::StreamData,
             annotations: Annotations::READ_ONLY,
             access: Access::Read,
-            examples: vec![ToolExample {
-                description: "The last hour of power readings",
-                parameters: json!({
-                    "tenantId": "octosystem", "archiveRtId": EXAMPLE_ARCHIVE,
-                    "columnPaths": ["Power"],
-                    "from": "2026-11-25T15:00:00Z", "to": "2026-11-25T16:00:00Z", "limit": 100
-                }),
-            }],
+            examples: vec![
+                ToolExample {
+                    description: "The last hour of power readings",
+                    parameters: json!({
+                        "tenantId": "octosystem", "archiveRtId": EXAMPLE_ARCHIVE,
+                        "columnPaths": ["Power"],
+                        "from": "2026-11-25T15:00:00Z", "to": "2026-11-25T16:00:00Z", "limit": 100
+                    }),
+                },
+                ToolExample {
+                    description: "Readings on phase L1, or above 50 on any phase but L3 (Or with a \
+                    nested And group)",
+                    parameters: json!({
+                        "tenantId": "octosystem", "archiveRtId": EXAMPLE_ARCHIVE,
+                        "columnPaths": ["Power", "Phase"],
+                        "from": "2026-11-25T00:00:00Z", "to": "2026-11-26T00:00:00Z",
+                        "filters": {
+                            "operator": "Or",
+                            "fields": [{"attributePath": "Phase", "operator": "Equals", "value": "L1"}],
+                            "nestedFilters": [{"fields": [
+                                {"attributePath": "Power", "operator": "GreaterThan", "value": 50},
+                                {"attributePath": "Phase", "operator": "NotEquals", "value": "L3"}
+                            ]}]
+                        }
+                    }),
+                },
+            ],
             notes: vec![WINDOW_NOTE],
             confirmation: None,
         }
@@ -108,7 +134,7 @@ impl Tool for QueryStreamDataSimple {
             params.to,
             params.filters.as_ref(),
             params.source_rt_ids.as_deref(),
-        )?;
+        );
         let tenant = tenant(&self.0, ctx, params.tenant_id.as_deref()).await?;
         let result = self
             .0
@@ -187,6 +213,9 @@ pub struct AggregationParams {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub to: Option<DateTime<Utc>>,
+    /// `{fields: [{attributePath, operator, value}], operator: And|Or, nestedFilters}` on the
+    /// archive's columns; operators Equals, NotEquals, GreaterThan(OrEqual), LessThan(OrEqual),
+    /// In, NotIn, IsNull, IsNotNull.
     #[serde(default)]
     pub filters: Option<FieldFilterCriteria>,
     #[serde(default)]
@@ -234,7 +263,7 @@ impl Tool for QueryStreamDataAggregation {
             params.to,
             params.filters.as_ref(),
             params.source_rt_ids.as_deref(),
-        )?;
+        );
         let tenant = tenant(&self.0, ctx, params.tenant_id.as_deref()).await?;
         let rows = self
             .0
@@ -273,6 +302,9 @@ pub struct GroupingParams {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub to: Option<DateTime<Utc>>,
+    /// `{fields: [{attributePath, operator, value}], operator: And|Or, nestedFilters}` on the
+    /// archive's columns; operators Equals, NotEquals, GreaterThan(OrEqual), LessThan(OrEqual),
+    /// In, NotIn, IsNull, IsNotNull.
     #[serde(default)]
     pub filters: Option<FieldFilterCriteria>,
     #[serde(default)]
@@ -321,7 +353,7 @@ impl Tool for QueryStreamDataGrouping {
             params.to,
             params.filters.as_ref(),
             params.source_rt_ids.as_deref(),
-        )?;
+        );
         let tenant = tenant(&self.0, ctx, params.tenant_id.as_deref()).await?;
         let rows = self
             .0
@@ -362,6 +394,9 @@ pub struct DownsamplingParams {
     /// How many equal buckets between from and to, at most (default 100, > 0).
     #[serde(default = "default_limit")]
     pub limit: i64,
+    /// `{fields: [{attributePath, operator, value}], operator: And|Or, nestedFilters}` on the
+    /// archive's columns; operators Equals, NotEquals, GreaterThan(OrEqual), LessThan(OrEqual),
+    /// In, NotIn, IsNull, IsNotNull.
     #[serde(default)]
     pub filters: Option<FieldFilterCriteria>,
     #[serde(default)]
@@ -410,7 +445,7 @@ impl Tool for QueryStreamDataDownsampling {
             None,
             params.filters.as_ref(),
             params.source_rt_ids.as_deref(),
-        )?;
+        );
         let tenant = tenant(&self.0, ctx, params.tenant_id.as_deref()).await?;
         let rows = self
             .0

@@ -278,6 +278,168 @@ async fn an_assistant_records_and_queries_samples(store: Arc<dyn Store>) {
     assert_eq!(error(&blank), "rtId is required.");
 }
 
+/// An activated archive holding one sample a minute from 10:00 to 10:59: Power = the minute,
+/// Phase L1 on every third minute and L2 otherwise, the meters alternating.
+async fn sixty_samples(registry: &Arc<ToolRegistry>) -> String {
+    ok(registry, "enable_stream_data", json!({})).await;
+    let id = create_archive(registry, "grid power").await;
+    ok(registry, "activate_archive", json!({"archiveRtId": id})).await;
+    let rows: Vec<Value> = (0..60)
+        .map(|minute| {
+            json!({
+                "timestamp": format!("2026-11-25T10:{minute:02}:00Z"),
+                "rtId": METERS[minute % 2],
+                "values": {"Power": minute as f64, "Phase": if minute % 3 == 0 { "L1" } else { "L2" }}
+            })
+        })
+        .collect();
+    ok(
+        registry,
+        "write_stream_data",
+        json!({"archiveRtId": id, "rows": rows}),
+    )
+    .await;
+    id
+}
+
+both_backends!(stream_queries_take_or_and_nested_filters);
+async fn stream_queries_take_or_and_nested_filters(store: Arc<dyn Store>) {
+    let (_, registry) = setup(store).await;
+    let id = sixty_samples(&registry).await;
+    // Or of a field and a nested And group, through each query kind. Phase L1 is minutes
+    // 0, 3, …, 57 (20 samples); Power >= 55 on L2 adds 55, 56, 58 and 59.
+    let or_filter = json!({
+        "operator": "Or",
+        "fields": [{"attributePath": "Phase", "operator": "Equals", "value": "L1"}],
+        "nestedFilters": [{"fields": [
+            {"attributePath": "Power", "operator": "GreaterThanOrEqual", "value": 55},
+            {"attributePath": "Phase", "operator": "NotEquals", "value": "L1"}
+        ]}]
+    });
+    let simple = call(
+        &registry,
+        "query_stream_data_simple",
+        json!({"archiveRtId": id, "columnPaths": ["Power"], "limit": 100, "filters": or_filter}),
+    )
+    .await;
+    assert!(
+        !error(&simple).contains("not supported"),
+        "the old refusal of Or / nestedFilters is gone: {simple}"
+    );
+    assert_eq!(simple["isSuccess"], json!(true), "{simple}");
+    assert_eq!(simple["totalCount"], json!(24), "{simple}");
+    let powers: Vec<f64> = simple["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["values"]["Power"].as_f64())
+        .collect();
+    let expected: Vec<f64> = (0..60)
+        .filter(|m| m % 3 == 0 || *m >= 55)
+        .map(f64::from)
+        .collect();
+    assert_eq!(powers, expected);
+    let aggregated = ok(
+        &registry,
+        "query_stream_data_aggregation",
+        json!({"archiveRtId": id, "aggregations": [{"function": "count"}], "filters": or_filter}),
+    )
+    .await;
+    assert_eq!(aggregated["rows"], json!([{"count": 24}]));
+    // Two nested groups under Or: minutes 0 and 1, 58 and 59.
+    let grouped = ok(
+        &registry,
+        "query_stream_data_grouping",
+        json!({
+            "archiveRtId": id, "groupByAttributePaths": ["Phase"],
+            "aggregations": [{"function": "count"}],
+            "filters": {"operator": "Or", "nestedFilters": [
+                {"fields": [{"attributePath": "Power", "operator": "LessThan", "value": 2}]},
+                {"fields": [{"attributePath": "Power", "operator": "GreaterThan", "value": 57}]}
+            ]}
+        }),
+    )
+    .await;
+    assert_eq!(
+        grouped["rows"],
+        json!([{"Phase": "L1", "count": 1}, {"Phase": "L2", "count": 3}])
+    );
+    let downsampled = ok(
+        &registry,
+        "query_stream_data_downsampling",
+        json!({
+            "archiveRtId": id, "aggregations": [{"function": "count"}],
+            "from": "2026-11-25T10:00:00Z", "to": "2026-11-25T11:00:00Z", "limit": 2,
+            "filters": {"operator": "Or", "fields": [
+                {"attributePath": "Power", "operator": "In", "value": [0, 59]},
+                {"attributePath": "Phase", "operator": "IsNull"}
+            ]}
+        }),
+    )
+    .await;
+    assert_eq!(
+        downsampled["rows"],
+        json!([
+            {"bucketStart": "2026-11-25T10:00:00.000000Z", "count": 1},
+            {"bucketStart": "2026-11-25T10:30:00.000000Z", "count": 1}
+        ])
+    );
+    // The documented rule for empty groups: an empty top-level group is no filter (whatever
+    // its operator); an empty nested group is refused, naming where it is.
+    let everything = ok(
+        &registry,
+        "query_stream_data_aggregation",
+        json!({"archiveRtId": id, "aggregations": [{"function": "count"}],
+               "filters": {"operator": "Or"}}),
+    )
+    .await;
+    assert_eq!(everything["rows"], json!([{"count": 60}]));
+    let empty_nested = call(
+        &registry,
+        "query_stream_data_aggregation",
+        json!({"archiveRtId": id, "aggregations": [{"function": "count"}],
+               "filters": {"operator": "Or", "fields": [
+                   {"attributePath": "Power", "operator": "Equals", "value": 1}
+               ], "nestedFilters": [{"nestedFilters": [{"operator": "Or"}]}]}}),
+    )
+    .await;
+    assert_eq!(empty_nested["isSuccess"], json!(false), "{empty_nested}");
+    assert!(
+        error(&empty_nested).starts_with(
+            "filters.nestedFilters[0].nestedFilters[0] has no fields and no nestedFilters."
+        ),
+        "{empty_nested}"
+    );
+    // Too deep: 17 levels of groups.
+    let mut deep =
+        json!({"fields": [{"attributePath": "Power", "operator": "Equals", "value": 1}]});
+    for _ in 0..16 {
+        deep = json!({"operator": "Or", "nestedFilters": [deep]});
+    }
+    let refused = call(
+        &registry,
+        "query_stream_data_simple",
+        json!({"archiveRtId": id, "columnPaths": ["Power"], "filters": deep}),
+    )
+    .await;
+    assert!(
+        error(&refused).starts_with("Filters nest too deeply at filters.nestedFilters[0]"),
+        "{refused}"
+    );
+    // A bad path deep in a group is named like a top-level one.
+    let refused = call(
+        &registry,
+        "query_stream_data_simple",
+        json!({"archiveRtId": id, "columnPaths": ["Power"], "filters": {"operator": "Or",
+               "nestedFilters": [{"fields": [{"attributePath": "Voltage", "operator": "IsNull"}]}]}}),
+    )
+    .await;
+    assert!(
+        error(&refused).contains("'Voltage' is not a column of this archive"),
+        "{refused}"
+    );
+}
+
 both_backends!(every_tool_names_the_cascade_stage_that_failed);
 async fn every_tool_names_the_cascade_stage_that_failed(store: Arc<dyn Store>) {
     let (platform, registry) = setup(store).await;
