@@ -797,6 +797,28 @@ impl StreamData {
         report
     }
 
+    /// Runs [`Self::run_maintenance_once`] every `every` until `shutdown` fires. Every replica
+    /// may run it: rollups are claimed by row locks and backfills through the job queue.
+    pub async fn run_maintenance(
+        self,
+        worker_id: String,
+        every: std::time::Duration,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                () = shutdown.cancelled() => break,
+            }
+            let report = self.run_maintenance_once(&worker_id, Utc::now()).await;
+            if report != MaintenanceReport::default() {
+                tracing::info!(?report, "stream-data maintenance");
+            }
+        }
+    }
+
     async fn maintain_rollups(
         &self,
         tenant: &TenantId,
