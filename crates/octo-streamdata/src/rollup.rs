@@ -499,6 +499,48 @@ impl StreamData {
         }
     }
 
+    /// Recreates the table and state of every activated rollup that lost them (a repaired
+    /// store, a restored tenant); maintenance then computes them again from the raw samples.
+    /// Returns the ids of the rollups repaired.
+    pub(crate) async fn repair_rollups(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<String>, StreamDataError> {
+        let library = self.ck_library(tenant).await?;
+        let mut repaired = Vec::new();
+        for rollup in self.rollup_entities(tenant).await? {
+            if rollup.archive.status != ArchiveStatus::Activated {
+                continue;
+            }
+            // A rollup whose source no longer resolves is left as it is; its tools say why.
+            let Ok(archive) = self
+                .find_archive(tenant, &rollup.source_archive_id.to_string())
+                .await
+            else {
+                continue;
+            };
+            let Ok(source) = layout(tenant, &library, archive) else {
+                continue;
+            };
+            let Ok(table) = rollup_table(&rollup, &source) else {
+                continue;
+            };
+            let missing = !self.store().rollup_table_exists(&table).await?
+                || self
+                    .store()
+                    .rollup_state(tenant, &table.rollup_id)
+                    .await?
+                    .is_none();
+            if missing {
+                // Rows without state (or state without rows) are not to be trusted.
+                self.store().drop_rollup(tenant, &table.rollup_id).await?;
+                self.store().create_rollup(&table).await?;
+                repaired.push(rollup.rt_id());
+            }
+        }
+        Ok(repaired)
+    }
+
     /// The rollups of an archive (stages 1 to 4 on the archive).
     pub async fn rollups_for_archive(
         &self,

@@ -45,7 +45,8 @@ pub struct EnableReport {
     pub model_id: String,
     /// False when the model was already loaded and the store whole.
     pub changed: bool,
-    /// Archives whose missing table was recreated (empty).
+    /// Archives and rollups whose missing table was recreated (empty; maintenance recomputes
+    /// rollups from the raw samples).
     pub repaired_archives: Vec<String>,
 }
 
@@ -222,6 +223,7 @@ impl StreamData {
                 repaired.push(rt_id);
             }
         }
+        repaired.extend(self.repair_rollups(tenant).await?);
         Ok(EnableReport {
             model_id,
             changed: model_changed || store_missing || !repaired.is_empty(),

@@ -530,6 +530,17 @@ async fn backfill_of_an_empty_archive_is_a_no_op(store: Arc<dyn Store>) {
     let report = f.maintain(base()).await;
     assert_eq!(report.jobs_run, 0);
     assert_eq!(f.watermark(&rollup).await, None);
+    // A store recreated under the rollup (e.g. a restore) gets its rollup back, empty.
+    f.store.drop_stream_store(&f.tenant).await.expect("damage");
+    let report = f.service.enable(&f.tenant).await.expect("repair");
+    assert!(report.repaired_archives.contains(&rollup), "{report:?}");
+    assert!(
+        f.store
+            .rollup_state(&f.tenant, &rollup.parse().expect("id"))
+            .await
+            .expect("state")
+            .is_some()
+    );
     let missing = f
         .service
         .resolve_rollup(&f.tenant, "65a0000000000000000000ff")
