@@ -541,6 +541,25 @@ impl StreamData {
         Ok(repaired)
     }
 
+    /// Drops the tables and state of the archive's rollups and deletes their entities.
+    pub(crate) async fn delete_rollups_of(
+        &self,
+        tenant: &TenantId,
+        archive_id: &OctoObjectId,
+    ) -> Result<(), StreamDataError> {
+        let links = self
+            .store()
+            .list_associations(tenant, archive_id, Direction::Inbound, Some(ROLLUP_OF_ROLE))
+            .await?;
+        for link in links {
+            self.store().drop_rollup(tenant, &link.origin_rt_id).await?;
+            self.store()
+                .delete_entity(tenant, &link.origin_rt_id, None)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The rollups of an archive (stages 1 to 4 on the archive).
     pub async fn rollups_for_archive(
         &self,

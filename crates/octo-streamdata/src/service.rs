@@ -482,7 +482,8 @@ impl StreamData {
         }
     }
 
-    /// Drops the table and deletes the archive entity.
+    /// Drops the table and deletes the archive entity, with its rollups (tables, state and
+    /// entities).
     pub async fn delete_archive(
         &self,
         tenant: &TenantId,
@@ -494,6 +495,9 @@ impl StreamData {
             archive_id: archive.entity.rt_id,
             columns: Vec::new(),
         };
+        // Its rollups aggregate nothing any more: they go with it.
+        self.delete_rollups_of(tenant, &archive.entity.rt_id)
+            .await?;
         self.store().drop_archive_table(&table).await?;
         self.store()
             .delete_entity(tenant, &archive.entity.rt_id, None)

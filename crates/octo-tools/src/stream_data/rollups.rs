@@ -218,7 +218,12 @@ impl Tool for CreateRollupArchive {
         let (entity, link) = build.await.map_err(|e| failed_in(e, &tenant))?;
         self.0
             .store()
-            .write_runtime_batch(t, &[entity.clone()], &[link], EntityWriteMode::InsertOnly)
+            .write_runtime_batch(
+                t,
+                std::slice::from_ref(&entity),
+                &[link],
+                EntityWriteMode::InsertOnly,
+            )
             .await
             .map_err(|e| failed_in(e, &tenant))?;
         let rollup_id = entity.rt_id.to_string();
@@ -662,14 +667,14 @@ impl Tool for GetRollupQueryMetadata {
         let id = required(&params.rollup_rt_id, "rollupRtId")?;
         let tenant = tenant(&self.0, ctx, params.tenant_id.as_deref()).await?;
         let unresolved = |message: String| {
-            Ok(Success::new(MetadataOutput {
+            Success::new(MetadataOutput {
                 rollup_rt_id: id.to_owned(),
                 bucket_size_ms: 0,
                 logical_source_paths: Vec::new(),
                 resolved: false,
             })
             .message(message)
-            .tenant(tenant.tenant_id.to_string()))
+            .tenant(tenant.tenant_id.to_string())
         };
         match self
             .0
@@ -692,12 +697,12 @@ impl Tool for GetRollupQueryMetadata {
                 .message(message)
                 .tenant(tenant.tenant_id.to_string()))
             }
-            Err(StreamDataError::NotEnabled(_) | StreamDataError::StoreNotInitialised(_)) => {
-                unresolved("Stream data is not enabled for this tenant.".to_owned())
-            }
-            Err(StreamDataError::RollupNotFound(_)) => {
-                unresolved(format!("No rollup archive with rtId '{id}' found."))
-            }
+            Err(StreamDataError::NotEnabled(_) | StreamDataError::StoreNotInitialised(_)) => Ok(
+                unresolved("Stream data is not enabled for this tenant.".to_owned()),
+            ),
+            Err(StreamDataError::RollupNotFound(_)) => Ok(unresolved(format!(
+                "No rollup archive with rtId '{id}' found."
+            ))),
             Err(error) => Err(failed(error, &tenant)),
         }
     }

@@ -873,4 +873,19 @@ async fn rollup_tools_speak_the_reference_messages(store: Arc<dyn Store>) {
             "Backfill of rollup '{empty}' was a no-op: the source archive holds no data."
         ))
     );
+
+    // Deleting an archive deletes its rollups.
+    ok(
+        &registry,
+        "delete_archive",
+        json!({"archiveRtId": other, "confirm": true}),
+    )
+    .await;
+    let gone = ok(
+        &registry,
+        "get_rollup_query_metadata",
+        json!({"rollupRtId": empty}),
+    )
+    .await;
+    assert_eq!(gone["resolved"], json!(false), "{gone}");
 }
