@@ -481,6 +481,26 @@ mod tests {
     }
 
     #[test]
+    fn stream_maintenance_runs_every_minute_unless_told_otherwise() {
+        let settings = Settings::resolve(cli(&[])).expect("defaults");
+        assert_eq!(
+            settings.stream_maintenance_interval,
+            Duration::from_secs(60)
+        );
+        let settings =
+            Settings::resolve(cli(&["--stream-maintenance-interval-secs", "5"])).expect("valid");
+        assert_eq!(settings.stream_maintenance_interval, Duration::from_secs(5));
+        let error =
+            Settings::resolve(cli(&["--stream-maintenance-interval-secs", "0"])).expect_err("zero");
+        assert!(
+            error
+                .to_string()
+                .contains("stream_maintenance_interval_secs"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn unsupported_database_urls_are_refused() {
         let error =
             Settings::resolve(cli(&["--database-url", "mysql://x"])).expect_err("unsupported");
