@@ -650,6 +650,25 @@ macro_rules! rollup_store {
                 let fail = self.rollup_fail(|| {
                     format!("mark the rollups of archive {archive_id} for recomputation")
                 });
+                // Most archives have no rollup: spare their writes a write transaction. A rollup
+                // created meanwhile has no watermark yet, so it has nothing to mark.
+                let rollups: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM stream_rollups WHERE tenant_id = $1 AND archive_id = $2",
+                )
+                .bind(tenant_id.as_str())
+                .bind(archive_id.to_string())
+                .fetch_one(self.pool())
+                .await
+                .map_err(&fail)?;
+                if rollups == 0 {
+                    return Ok(0);
+                }
+                // SQLite has one writer: queue behind this process's bulk writes.
+                let _turn = if $backend == Backend::Sqlite {
+                    Some(self.bulk_write_turn().await)
+                } else {
+                    None
+                };
                 let mut tx = self
                     .pool()
                     .begin_with(<$db as Dialect>::BEGIN_WRITE)
