@@ -541,6 +541,41 @@ impl StreamData {
         Ok(repaired)
     }
 
+    /// Empties the archive's rollups and forgets their watermarks, so maintenance computes them
+    /// again from the raw samples; for writes that bypass [`StreamData::write_samples`] (a tenant
+    /// restore refilling the archive). Returns how many rollups were reset.
+    pub async fn reset_rollups_of(
+        &self,
+        tenant: &TenantId,
+        archive_rt_id: &str,
+    ) -> Result<usize, StreamDataError> {
+        let source = self.resolve(tenant, archive_rt_id).await?;
+        let links = self
+            .store()
+            .list_associations(
+                tenant,
+                &source.archive.entity.rt_id,
+                Direction::Inbound,
+                Some(ROLLUP_OF_ROLE),
+            )
+            .await?;
+        let mut reset = 0;
+        for link in links {
+            let Some(entity) = self.store().get_entity(tenant, &link.origin_rt_id).await? else {
+                continue;
+            };
+            let rollup = Rollup::from_entity(entity, source.archive.entity.rt_id)?;
+            self.store().drop_rollup(tenant, &link.origin_rt_id).await?;
+            if rollup.archive.status == ArchiveStatus::Activated {
+                self.store()
+                    .create_rollup(&rollup_table(&rollup, &source)?)
+                    .await?;
+            }
+            reset += 1;
+        }
+        Ok(reset)
+    }
+
     /// Drops the tables and state of the archive's rollups and deletes their entities.
     pub(crate) async fn delete_rollups_of(
         &self,
