@@ -15,6 +15,7 @@
 //! | `--max-sessions` | `OCTO_MAX_SESSIONS` | `max_sessions` | 10000 |
 //! | `--transfer-lifetime-secs` | `OCTO_TRANSFER_LIFETIME_SECS` | `transfer_lifetime_secs` | 1800 |
 //! | `--max-transfer-bytes` | `OCTO_MAX_TRANSFER_BYTES` | `max_transfer_bytes` | 5 GiB |
+//! | `--stream-maintenance-interval-secs` | `OCTO_STREAM_MAINTENANCE_INTERVAL_SECS` | `stream_maintenance_interval_secs` | 60 |
 //! | `--metrics-listen` | `OCTO_METRICS_LISTEN` | `metrics_listen` | none: `/metrics` on `--listen` |
 //! | `--ck-catalog` | `OCTO_CK_CATALOGS` | `ck_catalogs` | none; `name=folder`, repeatable |
 //! | `--auth-mode` | `OCTO_AUTH_MODE` | `auth_mode` | `device-flow` (`bearer-required`, `disabled`) |
@@ -82,6 +83,9 @@ pub struct Cli {
     /// The hard cap on one file transfer, in bytes.
     #[arg(long, env = "OCTO_MAX_TRANSFER_BYTES")]
     pub max_transfer_bytes: Option<u64>,
+    /// How often stream-data maintenance runs (rollups, backfills, retention), in seconds.
+    #[arg(long, env = "OCTO_STREAM_MAINTENANCE_INTERVAL_SECS")]
+    pub stream_maintenance_interval_secs: Option<u64>,
     /// Serve `/metrics` on this address only (instead of on `--listen`), e.g. for a
     /// scrape port that is not exposed to MCP clients.
     #[arg(long, env = "OCTO_METRICS_LISTEN")]
@@ -194,6 +198,7 @@ pub struct FileConfig {
     pub max_sessions: Option<usize>,
     pub transfer_lifetime_secs: Option<u64>,
     pub max_transfer_bytes: Option<u64>,
+    pub stream_maintenance_interval_secs: Option<u64>,
     pub metrics_listen: Option<SocketAddr>,
     pub ck_catalogs: Option<Vec<String>>,
     pub auth_mode: Option<AuthMode>,
@@ -221,6 +226,8 @@ pub struct Settings {
     pub transfer_lifetime: Duration,
     /// The hard cap on one transfer's size.
     pub max_transfer_bytes: u64,
+    /// How often stream-data maintenance (rollups, backfills, retention) runs.
+    pub stream_maintenance_interval: Duration,
     /// A separate address for `/metrics`; `None` serves it on `listen`.
     pub metrics_listen: Option<SocketAddr>,
     pub auth: AuthSettings,
@@ -317,6 +324,14 @@ impl Settings {
         if max_transfer_bytes == 0 {
             return Err(ConfigError::Zero("max_transfer_bytes"));
         }
+        let stream_maintenance_interval = Duration::from_secs(
+            cli.stream_maintenance_interval_secs
+                .or(file.stream_maintenance_interval_secs)
+                .unwrap_or(60),
+        );
+        if stream_maintenance_interval.is_zero() {
+            return Err(ConfigError::Zero("stream_maintenance_interval_secs"));
+        }
         let listen = cli.listen.or(file.listen).unwrap_or_else(default_listen);
         let ck_catalogs = cli
             .ck_catalogs
@@ -388,6 +403,7 @@ impl Settings {
             mcp,
             transfer_lifetime,
             max_transfer_bytes,
+            stream_maintenance_interval,
             metrics_listen: cli.metrics_listen.or(file.metrics_listen),
             auth,
         })
@@ -462,6 +478,26 @@ mod tests {
         let error = Settings::resolve(cli(&["--config", &path])).expect_err("typo is an error");
         assert!(error.to_string().contains("lisen"), "{error}");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn stream_maintenance_runs_every_minute_unless_told_otherwise() {
+        let settings = Settings::resolve(cli(&[])).expect("defaults");
+        assert_eq!(
+            settings.stream_maintenance_interval,
+            Duration::from_secs(60)
+        );
+        let settings =
+            Settings::resolve(cli(&["--stream-maintenance-interval-secs", "5"])).expect("valid");
+        assert_eq!(settings.stream_maintenance_interval, Duration::from_secs(5));
+        let error =
+            Settings::resolve(cli(&["--stream-maintenance-interval-secs", "0"])).expect_err("zero");
+        assert!(
+            error
+                .to_string()
+                .contains("stream_maintenance_interval_secs"),
+            "{error}"
+        );
     }
 
     #[test]

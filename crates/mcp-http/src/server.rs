@@ -85,6 +85,8 @@ pub struct Server {
     metrics_listener: Option<TcpListener>,
     app: Arc<App>,
     shutdown: CancellationToken,
+    /// How often stream-data maintenance (rollups, backfills, retention) runs.
+    stream_maintenance_interval: Duration,
 }
 
 impl Server {
@@ -146,6 +148,7 @@ impl Server {
             sessions,
         });
         Ok(Self {
+            stream_maintenance_interval: settings.stream_maintenance_interval,
             listener,
             metrics_listener,
             app,
@@ -176,6 +179,7 @@ impl Server {
             metrics_listener,
             app,
             shutdown,
+            stream_maintenance_interval,
         } = self;
         if let Some(metrics_listener) = metrics_listener {
             tokio::spawn(serve_metrics(
@@ -189,7 +193,13 @@ impl Server {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".to_owned());
         let worker_id = format!("mcp-http-{host}-{}", std::process::id());
         app.platform
-            .spawn_background_tasks(worker_id, shutdown.child_token());
+            .spawn_background_tasks(worker_id.clone(), shutdown.child_token());
+        // Rollup maintenance, queued backfills and retention, in every replica.
+        tokio::spawn(app.platform.stream_data.clone().run_maintenance(
+            worker_id,
+            stream_maintenance_interval,
+            shutdown.child_token(),
+        ));
         tokio::spawn(purge_idle_sessions(
             Arc::clone(&app.sessions),
             shutdown.child_token(),

@@ -561,6 +561,11 @@ async fn restore_samples(
             restored += store.write_samples(table, &samples).await?;
             progress.advance(samples.len());
         }
+        // The samples went in past the rollups' dirty marks: recompute the rollups from them.
+        streams
+            .reset_rollups_of(target, &archive_id.to_string())
+            .await
+            .map_err(|e| cannot(&e))?;
     }
     Ok(restored)
 }

@@ -41,6 +41,8 @@
 //! - [`postgres`]: [`PostgresStore`]: connecting to PostgreSQL.
 //! - [`stream`]: [`StreamStore`], stream data (time series) in one table
 //!   per archive; `stream_sql` (private) implements it for both backends.
+//! - [`rollup`]: [`RollupStore`], per-interval partial aggregates of an archive maintained
+//!   behind a watermark; `rollup_sql` (private) implements it for both backends.
 //! - [`url`]: choosing the backend from a URL; [`url::redact`].
 //! - `column` (private): parsing stored values back, reporting corruption.
 //! - `query_sql` (private): turning queries into SQL for each backend.
@@ -58,6 +60,8 @@ pub mod metrics;
 pub mod postgres;
 pub mod query;
 mod query_sql;
+pub mod rollup;
+mod rollup_sql;
 pub mod snapshot;
 pub mod sql_store;
 pub mod sqlite;
@@ -82,6 +86,9 @@ pub use query::{
     AggregateColumn, AggregateFunction, AggregateRow, AggregationQuery, AttributePath, EntityPage,
     EntityQuery, FieldFilter, FilterExpr, FilterOperator, PathRef, SortDirection, SortKey,
     SystemAttribute, ValueKind,
+};
+pub use rollup::{
+    RewindOutcome, RollupProgress, RollupQuery, RollupRange, RollupState, RollupStore, RollupTable,
 };
 pub use snapshot::{
     BatchReport, EntityWriteMode, SNAPSHOT_PAGE, SnapshotCounts, SnapshotSink, SnapshotSource,

@@ -365,7 +365,7 @@ const TENANT_DATA_TABLES: [&str; 4] = ["associations", "entities", "ck_models", 
 impl<DB> Store for SqlStore<DB>
 where
     DB: Dialect,
-    Self: crate::stream::StreamStore,
+    Self: crate::stream::StreamStore + crate::rollup::RollupStore,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,

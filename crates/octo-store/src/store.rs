@@ -17,6 +17,7 @@ use crate::entity::{RtEntity, WriteOutcome};
 use crate::error::StoreError;
 use crate::job::ImportJob;
 use crate::query::{AggregateRow, AggregationQuery, EntityPage, EntityQuery, PathRef};
+use crate::rollup::RollupStore;
 use crate::snapshot::{BatchReport, EntityWriteMode, SnapshotCounts, SnapshotSink, SnapshotSource};
 use crate::stream::StreamStore;
 use crate::tenant::{CleanReport, TenantRecord};
@@ -41,14 +42,14 @@ impl fmt::Display for Backend {
 }
 
 /// Persistence for tenants, Construction Kit models, import jobs, runtime
-/// entities and associations; stream data through the supertrait
-/// [`StreamStore`], kept in its own module.
+/// entities and associations; stream data through the supertraits
+/// [`StreamStore`] and [`RollupStore`], kept in their own modules.
 ///
 /// Every row belongs to one tenant. Timestamps are stored with microsecond
 /// precision (PostgreSQL's), on both backends, so a value read back equals
 /// the value written truncated to microseconds.
 #[async_trait]
-pub trait Store: StreamStore + Send + Sync {
+pub trait Store: StreamStore + RollupStore + Send + Sync {
     /// Which database this is.
     fn backend(&self) -> Backend;
 

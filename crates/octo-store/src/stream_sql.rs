@@ -37,13 +37,13 @@ const COPY_CHUNK: usize = 1 << 20;
 
 /// `"ident"`, with any `"` doubled (none of ours contain one, but quoting is
 /// what makes an identifier safe, not the hope that it is clean).
-fn quote(ident: &str) -> String {
+pub(crate) fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
 /// Column names become part of SQL identifiers, so only a small alphabet is
 /// allowed.
-fn check_column_names(table: &ArchiveTable) -> Result<(), StoreError> {
+pub(crate) fn check_column_names(table: &ArchiveTable) -> Result<(), StoreError> {
     for column in &table.columns {
         let name = &column.name;
         let ok = !name.is_empty()
@@ -62,16 +62,16 @@ fn check_column_names(table: &ArchiveTable) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn value_column(name: &str) -> String {
+pub(crate) fn value_column(name: &str) -> String {
     quote(&format!("v_{name}"))
 }
 
 /// What differs between the backends' SQL for archive tables.
 #[derive(Clone, Copy)]
-struct Layout(Backend);
+pub(crate) struct Layout(pub(crate) Backend);
 
 impl Layout {
-    fn schema(tenant_id: &TenantId) -> String {
+    pub(crate) fn schema(tenant_id: &TenantId) -> String {
         format!("streamdata_{tenant_id}")
     }
 
@@ -84,7 +84,7 @@ impl Layout {
     }
 
     /// The quoted, qualified table name to use in statements.
-    fn table_ref(self, table: &ArchiveTable) -> String {
+    pub(crate) fn table_ref(self, table: &ArchiveTable) -> String {
         match self.0 {
             Backend::Postgres => format!(
                 "{}.{}",
@@ -95,7 +95,7 @@ impl Layout {
         }
     }
 
-    fn column_type(self, kind: StreamColumnKind) -> &'static str {
+    pub(crate) fn column_type(self, kind: StreamColumnKind) -> &'static str {
         match (self.0, kind) {
             (Backend::Postgres, StreamColumnKind::Integer) => "BIGINT",
             (Backend::Sqlite, StreamColumnKind::Integer) => "INTEGER",
@@ -171,7 +171,7 @@ impl Layout {
     }
 }
 
-fn column_at(
+pub(crate) fn column_at(
     table: &ArchiveTable,
     index: usize,
 ) -> Result<&crate::stream::StreamColumn, StoreError> {
@@ -210,13 +210,13 @@ fn bind_value(
 
 /// SQL text plus its parameters, numbered `$1…` in push order.
 #[derive(Default)]
-struct Built {
-    sql: String,
-    params: Vec<Param>,
+pub(crate) struct Built {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<Param>,
 }
 
 impl Built {
-    fn param(&mut self, param: Param) -> String {
+    pub(crate) fn param(&mut self, param: Param) -> String {
         self.params.push(param);
         format!("${}", self.params.len())
     }
@@ -551,7 +551,7 @@ fn check_samples(table: &ArchiveTable, samples: &[StreamSample]) -> Result<(), S
 }
 
 /// The generic runners shared by both backends.
-async fn fetch_cells<DB>(
+pub(crate) async fn fetch_cells<DB>(
     pool: &Pool<DB>,
     location: &str,
     built: &Built,
@@ -593,7 +593,7 @@ where
 }
 
 /// Names the backend of a sqlx database type for error messages.
-struct BackendOf<DB>(std::marker::PhantomData<DB>);
+pub(crate) struct BackendOf<DB>(std::marker::PhantomData<DB>);
 
 impl From<BackendOf<Sqlite>> for Backend {
     fn from(_: BackendOf<Sqlite>) -> Self {
@@ -627,7 +627,7 @@ fn samples_from_cells(cells: Vec<Vec<StreamValue>>) -> Result<Vec<StreamSample>,
         .collect()
 }
 
-fn count_u64(count: i64) -> u64 {
+pub(crate) fn count_u64(count: i64) -> u64 {
     u64::try_from(count).unwrap_or_default()
 }
 
@@ -749,6 +749,14 @@ impl StreamStore for SqlStore<Postgres> {
         .execute(self.pool())
         .await
         .map_err(self.pg_fail(op))?;
+        // Rollup state goes with the tables it describes.
+        for control in ["stream_rollup_ranges", "stream_rollups"] {
+            sqlx::query(&format!("DELETE FROM {control} WHERE tenant_id = $1"))
+                .bind(tenant_id.as_str())
+                .execute(self.pool())
+                .await
+                .map_err(self.pg_fail(op))?;
+        }
         let result = sqlx::query("DELETE FROM stream_stores WHERE tenant_id = $1")
             .bind(tenant_id.as_str())
             .execute(self.pool())
@@ -1091,6 +1099,14 @@ impl StreamStore for SqlStore<Sqlite> {
         let op = || format!("drop the archive runtime store of tenant '{tenant_id}'");
         for name in self.tenant_tables(tenant_id).await? {
             sqlx::query(&format!("DROP TABLE IF EXISTS {}", quote(&name)))
+                .execute(self.pool())
+                .await
+                .map_err(self.lite_fail(op))?;
+        }
+        // Rollup state goes with the tables it describes.
+        for control in ["stream_rollup_ranges", "stream_rollups"] {
+            sqlx::query(&format!("DELETE FROM {control} WHERE tenant_id = $1"))
+                .bind(tenant_id.as_str())
                 .execute(self.pool())
                 .await
                 .map_err(self.lite_fail(op))?;

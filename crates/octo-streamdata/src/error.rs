@@ -25,6 +25,9 @@ pub enum StreamDataError {
     /// Stage 4: no archive with this id in the tenant.
     #[error("Archive not found: '{0}'. Verify with get_archive_storage_stats.")]
     ArchiveNotFound(String),
+    /// Stage 4 for rollup tools: no rollup archive with this id in the tenant.
+    #[error("No rollup archive with rtId '{0}' found.")]
+    RollupNotFound(String),
     /// A request that cannot be carried out as given (bad path, value, time window, …).
     #[error("{0}")]
     Invalid(String),

@@ -15,6 +15,8 @@
 //! - [`files`]: archive samples to and from CSV or NDJSON files, streamed.
 //! - [`ingest`]: bulk ingestion of NDJSON or JSON-array byte streams in all-or-nothing batches.
 //! - [`query`]: query requests to store queries; aggregation checks shared with entities.
+//! - [`rollup`]: rollup archives: definition, maintenance behind a watermark, and downsampling
+//!   answered from them.
 //! - [`service`]: [`StreamData`], the service itself.
 
 pub mod archive;
@@ -23,6 +25,7 @@ pub mod files;
 pub mod ingest;
 pub mod paths;
 pub mod query;
+pub mod rollup;
 pub mod sample;
 pub mod service;
 
@@ -30,6 +33,10 @@ pub use archive::{Archive, ArchiveStatus, MODEL_NAME, RAW_ARCHIVE_TYPE};
 pub use error::StreamDataError;
 pub use ingest::{IngestFormat, IngestReport, Ingestion, RejectedBatch};
 pub use query::{Condition, ConditionGroup, SOURCE_PATH, Window};
+pub use rollup::{
+    MaintenanceReport, RecomputeJobInfo, ResolvedRollup, Rollup, RollupInfo, RollupQueryMetadata,
+    RollupUse,
+};
 pub use service::{
     EnableReport, ResolvedArchive, SimpleQuery, SimpleResult, Span, StorageStats, StreamData,
     StreamRow,

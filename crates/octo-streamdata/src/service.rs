@@ -23,6 +23,7 @@ use crate::archive::{
 use crate::error::StreamDataError;
 use crate::paths::{self, ArchivePath};
 use crate::query::{self, Window};
+use crate::rollup::RollupUse;
 use crate::sample::{format_timestamp, sample_from_json, to_json};
 
 /// The most rows a simple query returns, and its default.
@@ -44,7 +45,8 @@ pub struct EnableReport {
     pub model_id: String,
     /// False when the model was already loaded and the store whole.
     pub changed: bool,
-    /// Archives whose missing table was recreated (empty).
+    /// Archives and rollups whose missing table was recreated (empty; maintenance recomputes
+    /// rollups from the raw samples).
     pub repaired_archives: Vec<String>,
 }
 
@@ -120,6 +122,13 @@ impl StreamData {
         self.ck.store()
     }
 
+    pub(crate) async fn ck_library(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Arc<CkLibrary>, StreamDataError> {
+        Ok(self.ck.library(tenant).await?)
+    }
+
     // --- The cascade ----------------------------------------------------------------------
 
     async fn require_tenant(&self, tenant: &TenantId) -> Result<(), StreamDataError> {
@@ -129,7 +138,7 @@ impl StreamData {
         }
     }
 
-    async fn model_enabled(&self, tenant: &TenantId) -> Result<bool, StreamDataError> {
+    pub(crate) async fn model_enabled(&self, tenant: &TenantId) -> Result<bool, StreamDataError> {
         Ok(self
             .store()
             .get_ck_model(tenant, MODEL_NAME)
@@ -138,7 +147,7 @@ impl StreamData {
     }
 
     /// Stages 1 to 3; returns the tenant's library.
-    async fn ready(&self, tenant: &TenantId) -> Result<Arc<CkLibrary>, StreamDataError> {
+    pub(crate) async fn ready(&self, tenant: &TenantId) -> Result<Arc<CkLibrary>, StreamDataError> {
         self.require_tenant(tenant).await?;
         if !self.model_enabled(tenant).await? {
             return Err(StreamDataError::NotEnabled(tenant.clone()));
@@ -160,7 +169,7 @@ impl StreamData {
         Ok((archive, library))
     }
 
-    async fn find_archive(
+    pub(crate) async fn find_archive(
         &self,
         tenant: &TenantId,
         archive_rt_id: &str,
@@ -214,6 +223,7 @@ impl StreamData {
                 repaired.push(rt_id);
             }
         }
+        repaired.extend(self.repair_rollups(tenant).await?);
         Ok(EnableReport {
             model_id,
             changed: model_changed || store_missing || !repaired.is_empty(),
@@ -239,7 +249,10 @@ impl StreamData {
     }
 
     /// Every archive entity of the tenant that reads cleanly.
-    async fn archives(&self, tenant: &TenantId) -> Result<Vec<Archive>, StreamDataError> {
+    pub(crate) async fn archives(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<Archive>, StreamDataError> {
         let types = [RAW_ARCHIVE_TYPE.to_owned()];
         let mut out = Vec::new();
         let mut offset = 0;
@@ -316,7 +329,7 @@ impl StreamData {
 
     // --- Life cycle -----------------------------------------------------------------------
 
-    async fn set_status(
+    pub(crate) async fn set_status(
         &self,
         tenant: &TenantId,
         archive: &Archive,
@@ -469,7 +482,8 @@ impl StreamData {
         }
     }
 
-    /// Drops the table and deletes the archive entity.
+    /// Drops the table and deletes the archive entity, with its rollups (tables, state and
+    /// entities).
     pub async fn delete_archive(
         &self,
         tenant: &TenantId,
@@ -481,6 +495,9 @@ impl StreamData {
             archive_id: archive.entity.rt_id,
             columns: Vec::new(),
         };
+        // Its rollups aggregate nothing any more: they go with it.
+        self.delete_rollups_of(tenant, &archive.entity.rt_id)
+            .await?;
         self.store().drop_archive_table(&table).await?;
         self.store()
             .delete_entity(tenant, &archive.entity.rt_id, None)
@@ -527,14 +544,18 @@ impl StreamData {
         archive: &ResolvedArchive,
         samples: &[StreamSample],
     ) -> Result<u64, StreamDataError> {
-        match self.store().write_samples(&archive.table, samples).await {
-            Ok(written) => Ok(written),
-            Err(error) => Err(self.explain_missing_table(archive, error).await),
-        }
+        let written = match self.store().write_samples(&archive.table, samples).await {
+            Ok(written) => written,
+            Err(error) => return Err(self.explain_missing_table(archive, error).await),
+        };
+        // Samples behind a rollup's watermark make their buckets stale until recomputed.
+        let times: Vec<i64> = samples.iter().map(|s| s.time).collect();
+        self.mark_rollups_dirty(&archive.table, &times).await?;
+        Ok(written)
     }
 
     /// A failure on an archive whose table has gone says so, and how to repair it.
-    async fn explain_missing_table(
+    pub(crate) async fn explain_missing_table(
         &self,
         archive: &ResolvedArchive,
         error: octo_store::StoreError,
@@ -697,7 +718,8 @@ impl StreamData {
     }
 
     /// Equal buckets between `from` and `to`, at most `limit`; each row has `bucketStart` and
-    /// one key per alias. Empty buckets are left out.
+    /// one key per alias. Empty buckets are left out. Read from a rollup of the archive where one
+    /// fits (see [`crate::rollup`]); the answer is the same either way.
     pub async fn query_downsampling(
         &self,
         tenant: &TenantId,
@@ -706,6 +728,36 @@ impl StreamData {
         span: Span,
         window: &Window,
     ) -> Result<Vec<Map<String, Value>>, StreamDataError> {
+        Ok(self
+            .downsampling(tenant, archive_rt_id, aggregations, span, window, true)
+            .await?
+            .0)
+    }
+
+    /// [`Self::query_downsampling`] from the raw samples only, never from a rollup.
+    pub async fn query_downsampling_raw(
+        &self,
+        tenant: &TenantId,
+        archive_rt_id: &str,
+        aggregations: &[ColumnRequest],
+        span: Span,
+        window: &Window,
+    ) -> Result<Vec<Map<String, Value>>, StreamDataError> {
+        Ok(self
+            .downsampling(tenant, archive_rt_id, aggregations, span, window, false)
+            .await?
+            .0)
+    }
+
+    pub(crate) async fn downsampling(
+        &self,
+        tenant: &TenantId,
+        archive_rt_id: &str,
+        aggregations: &[ColumnRequest],
+        span: Span,
+        window: &Window,
+        use_rollups: bool,
+    ) -> Result<(Vec<Map<String, Value>>, Option<RollupUse>), StreamDataError> {
         let Span { from, to, limit } = span;
         let resolved = self.resolve(tenant, archive_rt_id).await?;
         let width = query::bucket_width(from, to, limit)?;
@@ -714,21 +766,32 @@ impl StreamData {
         window.from = Some(from);
         window.to = Some(to);
         let selection = query::selection(&resolved.columns, &window)?;
-        let rows = self
-            .aggregate(
-                &resolved,
-                StreamAggregation {
-                    selection,
-                    group_by: Vec::new(),
-                    buckets: Some(StreamBuckets {
-                        origin: from.timestamp_micros(),
-                        width,
-                    }),
-                    aggregates: checked.aggregates.clone(),
-                },
-            )
-            .await?;
-        Ok(rows
+        let planned = if use_rollups {
+            self.downsample_from_rollup(&resolved, &selection, width, &checked.aggregates)
+                .await?
+        } else {
+            None
+        };
+        let (rows, used) = match planned {
+            Some((rows, used)) => (rows, Some(used)),
+            None => (
+                self.aggregate(
+                    &resolved,
+                    StreamAggregation {
+                        selection,
+                        group_by: Vec::new(),
+                        buckets: Some(StreamBuckets {
+                            origin: from.timestamp_micros(),
+                            width,
+                        }),
+                        aggregates: checked.aggregates.clone(),
+                    },
+                )
+                .await?,
+                None,
+            ),
+        };
+        let rows = rows
             .into_iter()
             .map(|row| {
                 let mut out = Map::new();
@@ -744,10 +807,11 @@ impl StreamData {
                 }
                 out
             })
-            .collect())
+            .collect();
+        Ok((rows, used))
     }
 
-    async fn aggregate(
+    pub(crate) async fn aggregate(
         &self,
         resolved: &ResolvedArchive,
         query: StreamAggregation,
@@ -875,7 +939,7 @@ impl StreamData {
 }
 
 /// The archive's table layout, its columns resolved against the archived type.
-fn layout(
+pub(crate) fn layout(
     tenant: &TenantId,
     library: &CkLibrary,
     archive: Archive,

@@ -8,6 +8,7 @@
 mod auth;
 mod query;
 mod query_model;
+mod rollup;
 mod snapshot;
 mod stream;
 mod transfer;
@@ -15,6 +16,7 @@ mod transfer;
 pub use auth::*;
 pub use query::*;
 pub use query_model::query_and_aggregate_match_an_in_memory_model;
+pub use rollup::*;
 pub use snapshot::*;
 pub use stream::*;
 pub use transfer::*;
@@ -87,6 +89,9 @@ macro_rules! conformance_suite {
             stream_queries_reject_what_cannot_run,
             stream_filter_trees_have_limits_and_empty_group_rules,
             stream_queries_match_an_in_memory_model,
+            rollups_merge_exactly_like_raw_downsampling,
+            concurrent_rollup_maintenance_never_counts_twice,
+            rollups_refuse_what_cannot_run,
             runtime_batches_are_all_or_nothing,
             snapshots_are_read_in_pages_and_restored_in_one_transaction,
             mcp_sessions_are_upserted_touched_and_purged_when_idle,

@@ -1,5 +1,6 @@
 //! Stream-data tools: enabling the feature, archive paths and life cycle, small writes, file
-//! import and export through transfers, time-series queries and storage statistics.
+//! import and export through transfers, time-series queries, storage statistics and rollup
+//! archives.
 //!
 //! Everything is resolved and checked in `octo-streamdata` (the four-stage cascade, the
 //! aggregation rules shared with entities) and stored by `octo-store`; these are the wire
@@ -10,6 +11,7 @@ mod dto;
 mod feature;
 mod files;
 mod queries;
+mod rollups;
 mod stats;
 mod write;
 
@@ -41,7 +43,15 @@ pub fn register(
         .register(queries::QueryStreamDataAggregation(p()))?
         .register(queries::QueryStreamDataGrouping(p()))?
         .register(queries::QueryStreamDataDownsampling(p()))?
-        .register(stats::GetArchiveStorageStats(p()))
+        .register(stats::GetArchiveStorageStats(p()))?
+        .register(rollups::CreateRollupArchive(p()))?
+        .register(rollups::ListRollupsForArchive(p()))?
+        .register(rollups::FreezeRollupArchive(p()))?
+        .register(rollups::UnfreezeRollupArchive(p()))?
+        .register(rollups::RewindRollupWatermark(p()))?
+        .register(rollups::BackfillRollupArchive(p()))?
+        .register(rollups::GetRollupQueryMetadata(p()))?
+        .register(rollups::ListRecomputeJobs(p()))
 }
 
 /// The tenant of a call: stage 1 of the cascade (`Tenant '<id>' not found…`).

@@ -417,7 +417,11 @@ impl Tool for QueryStreamDataDownsampling {
             title: "Downsample archive samples",
             description: "Splits from..to into `limit` equal time buckets and aggregates the \
                 samples of each in the database: at most `limit` rows, each with bucketStart and \
-                one key per alias; empty buckets are left out. For charts over long ranges.",
+                one key per alias; empty buckets are left out. For charts over long ranges. When a \
+                rollup of the archive fits (bucket width a multiple of its interval, aligned to \
+                it, every aggregate derivable, no value filters) its buckets are read instead of \
+                the raw samples, up to its watermark; the answer is the same and the message names \
+                the rollup.",
             category: Category::StreamData,
             annotations: Annotations::READ_ONLY,
             access: Access::Read,
@@ -447,10 +451,10 @@ impl Tool for QueryStreamDataDownsampling {
             params.source_rt_ids.as_deref(),
         );
         let tenant = tenant(&self.0, ctx, params.tenant_id.as_deref()).await?;
-        let rows = self
+        let (rows, rollup) = self
             .0
             .stream_data
-            .query_downsampling(
+            .query_downsampling_planned(
                 &tenant.tenant_id,
                 id,
                 &columns(&params.aggregations),
@@ -463,6 +467,17 @@ impl Tool for QueryStreamDataDownsampling {
             )
             .await
             .map_err(|e| failed(e, &tenant))?;
-        Ok(aggregation_output(id, rows).tenant(tenant.tenant_id.to_string()))
+        let count = rows.len();
+        let mut out = aggregation_output(id, rows);
+        if let Some(used) = rollup {
+            out = out.message(format!(
+                "{count} row(s) produced; read from rollup '{}' ({}) up to its watermark {}, \
+                 the rest from raw samples.",
+                used.rollup_rt_id,
+                used.interval,
+                octo_streamdata::sample::format_timestamp(used.watermark)
+            ));
+        }
+        Ok(out.tenant(tenant.tenant_id.to_string()))
     }
 }

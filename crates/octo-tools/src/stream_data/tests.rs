@@ -467,6 +467,29 @@ async fn every_tool_names_the_cascade_stage_that_failed(store: Arc<dyn Store>) {
             "get_archive_storage_stats",
             json!({"archiveRtIds": [archive]}),
         ),
+        (
+            "list_rollups_for_archive",
+            json!({"sourceArchiveRtId": archive}),
+        ),
+        ("list_recompute_jobs", json!({"archiveRtId": archive})),
+        (
+            "create_rollup_archive",
+            json!({"sourceArchiveRtId": archive, "name": "r", "interval": "01:00:00",
+                   "aggregations": [{"attributePath": "Power", "aggregationType": "Sum"}]}),
+        ),
+        (
+            "freeze_rollup_archive",
+            json!({"rollupRtId": archive, "until": "2026-01-01T00:00:00Z"}),
+        ),
+        ("unfreeze_rollup_archive", json!({"rollupRtId": archive})),
+        (
+            "rewind_rollup_watermark",
+            json!({"rollupRtId": archive, "toBucketEnd": "2026-01-01T00:00:00Z", "confirm": true}),
+        ),
+        (
+            "backfill_rollup_archive",
+            json!({"rollupRtId": archive, "confirm": true}),
+        ),
     ];
     let expect_all = |stage: &'static str| {
         let calls = calls.clone();
@@ -497,9 +520,16 @@ async fn every_tool_names_the_cascade_stage_that_failed(store: Arc<dyn Store>) {
     assert_eq!(repaired["changed"], json!(true));
     // Stage 4; the stats tool reports an unknown id as a row instead.
     for (tool, arguments) in calls {
+        let names_a_rollup = arguments.get("rollupRtId").is_some();
         let out = call(&registry, tool, arguments).await;
         if tool == "get_archive_storage_stats" {
             assert_eq!(out["stats"][0]["health"], json!("NotFound"), "{out}");
+        } else if names_a_rollup {
+            assert_eq!(
+                error(&out),
+                format!("No rollup archive with rtId '{archive}' found."),
+                "{tool}"
+            );
         } else {
             assert_eq!(
                 error(&out),
@@ -685,4 +715,339 @@ async fn archive_data_round_trips_through_file_transfers(store: Arc<dyn Store>) 
         expected,
         "nothing of the bad batch landed"
     );
+}
+
+both_backends!(rollup_tools_speak_the_reference_messages);
+async fn rollup_tools_speak_the_reference_messages(store: Arc<dyn Store>) {
+    let (platform, registry) = setup(store).await;
+    // Without stream data the metadata tool reports rather than fails.
+    let off = ok(
+        &registry,
+        "get_rollup_query_metadata",
+        json!({"rollupRtId": "65a0f1c2d3e4f5a6b7c8d9e1"}),
+    )
+    .await;
+    assert_eq!(off["resolved"], json!(false));
+    assert_eq!(
+        off["message"],
+        json!("Stream data is not enabled for this tenant.")
+    );
+    ok(&registry, "enable_stream_data", json!({})).await;
+    let archive = create_archive(&registry, "rolled").await;
+    let other = create_archive(&registry, "plain").await;
+    ok(
+        &registry,
+        "activate_archive",
+        json!({"archiveRtId": archive}),
+    )
+    .await;
+    ok(&registry, "activate_archive", json!({"archiveRtId": other})).await;
+    let rows: Vec<Value> = (0..240)
+        .map(|minute| {
+            json!({
+                "timestamp": (chrono::DateTime::parse_from_rfc3339("2026-11-25T00:00:00Z").expect("t")
+                    + chrono::Duration::minutes(minute)).to_rfc3339(),
+                "rtId": METERS[(minute % 2) as usize],
+                "values": {"Power": (minute * 7 % 13) as f64, "Phase": "L1"}
+            })
+        })
+        .collect();
+    ok(
+        &registry,
+        "write_stream_data",
+        json!({"archiveRtId": archive, "rows": rows}),
+    )
+    .await;
+
+    // Required arguments and refusals, before anything is looked up.
+    for (tool, arguments, message) in [
+        (
+            "list_rollups_for_archive",
+            json!({"sourceArchiveRtId": " "}),
+            "sourceArchiveRtId is required.",
+        ),
+        (
+            "get_rollup_query_metadata",
+            json!({"rollupRtId": ""}),
+            "rollupRtId is required.",
+        ),
+        (
+            "freeze_rollup_archive",
+            json!({"rollupRtId": "", "until": "2026-11-25T00:00:00Z"}),
+            "rollupRtId is required.",
+        ),
+        (
+            "unfreeze_rollup_archive",
+            json!({"rollupRtId": ""}),
+            "rollupRtId is required.",
+        ),
+        (
+            "rewind_rollup_watermark",
+            json!({"rollupRtId": "", "toBucketEnd": "2026-11-25T00:00:00Z", "confirm": true}),
+            "rollupRtId is required.",
+        ),
+        (
+            "backfill_rollup_archive",
+            json!({"rollupRtId": "", "confirm": true}),
+            "rollupRtId is required.",
+        ),
+        (
+            "rewind_rollup_watermark",
+            json!({"rollupRtId": "r1", "toBucketEnd": "2026-11-25T00:00:00Z"}),
+            "Refusing to rewind rollup watermark on 'r1' without confirm=true.",
+        ),
+        (
+            "backfill_rollup_archive",
+            json!({"rollupRtId": "r1"}),
+            "Refusing to backfill rollup 'r1' without confirm=true.",
+        ),
+        (
+            "create_rollup_archive",
+            json!({"sourceArchiveRtId": archive, "name": "r", "interval": "1 hour", "aggregations": [{"attributePath": "Power", "aggregationType": "Sum"}]}),
+            "interval '1 hour' is not a duration of at least one second",
+        ),
+        (
+            "create_rollup_archive",
+            json!({"sourceArchiveRtId": archive, "name": "r", "interval": "01:00:00", "aggregations": [{"attributePath": "Voltage", "aggregationType": "Sum"}]}),
+            "'Voltage' is not a column of this archive; its columns are Power, Phase.",
+        ),
+        (
+            "create_rollup_archive",
+            json!({"sourceArchiveRtId": archive, "name": "r", "interval": "01:00:00", "aggregations": [{"attributePath": "Phase", "aggregationType": "Average"}]}),
+            "Average of 'Phase' is not possible",
+        ),
+        (
+            "create_rollup_archive",
+            json!({"sourceArchiveRtId": archive, "name": "r", "interval": "01:00:00", "aggregations": [{"attributePath": "Power", "aggregationType": "Median"}]}),
+            "aggregationType 'Median' of 'Power' is not one of Count, Sum, Average, Minimum, Maximum.",
+        ),
+    ] {
+        let out = call(&registry, tool, arguments).await;
+        assert_eq!(out["isSuccess"], json!(false), "{tool}: {out}");
+        assert!(error(&out).starts_with(message), "{tool}: {out}");
+    }
+
+    let created = ok(
+        &registry,
+        "create_rollup_archive",
+        json!({"sourceArchiveRtId": archive, "name": "power hourly", "interval": "01:00:00",
+               "aggregations": [{"attributePath": "Power", "aggregationType": "avg"},
+                                {"attributePath": "Power", "aggregationType": "Maximum"}]}),
+    )
+    .await;
+    let rollup = created["rtId"].as_str().expect("rtId").to_owned();
+    assert_eq!(created["rollup"]["status"], json!("Activated"), "{created}");
+    assert_eq!(
+        created["rollup"]["aggregations"][0]["aggregationType"],
+        json!("Average")
+    );
+    let entity = ok(
+        &registry,
+        "get_entity_by_id",
+        json!({"ckTypeId": "System.StreamData/RollupArchive", "rtId": rollup}),
+    )
+    .await;
+    assert!(entity.to_string().contains("01:00:00"), "{entity}");
+
+    let listed = ok(
+        &registry,
+        "list_rollups_for_archive",
+        json!({"sourceArchiveRtId": archive}),
+    )
+    .await;
+    assert_eq!(
+        listed["message"],
+        json!(format!("1 rollup(s) attached to archive '{archive}'."))
+    );
+    assert_eq!(listed["totalCount"], json!(1));
+    assert_eq!(listed["rollups"][0]["rtId"], json!(rollup));
+    let none = ok(
+        &registry,
+        "list_rollups_for_archive",
+        json!({"sourceArchiveRtId": other}),
+    )
+    .await;
+    assert_eq!(
+        none["message"],
+        json!(format!("No rollups attached to archive '{other}'."))
+    );
+
+    let meta = ok(
+        &registry,
+        "get_rollup_query_metadata",
+        json!({"rollupRtId": rollup}),
+    )
+    .await;
+    assert_eq!(meta["resolved"], json!(true));
+    assert_eq!(meta["bucketSizeMs"], json!(3_600_000));
+    assert_eq!(meta["logicalSourcePaths"], json!(["Power"]));
+    assert_eq!(
+        meta["message"],
+        json!(format!(
+            "Rollup '{rollup}' resolved: 1 logical path(s), 01:00:00."
+        ))
+    );
+    let unknown = ok(
+        &registry,
+        "get_rollup_query_metadata",
+        json!({"rollupRtId": other}),
+    )
+    .await;
+    assert_eq!(unknown["resolved"], json!(false));
+    assert_eq!(
+        unknown["message"],
+        json!(format!("No rollup archive with rtId '{other}' found."))
+    );
+
+    // Nothing computed yet: a rewind says so.
+    let early = call(
+        &registry,
+        "rewind_rollup_watermark",
+        json!({"rollupRtId": rollup, "toBucketEnd": "2026-11-25T01:00:00Z", "confirm": true}),
+    )
+    .await;
+    assert!(
+        error(&early).contains("has not computed any bucket yet"),
+        "{early}"
+    );
+
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T00:00:00Z")
+        .expect("now")
+        .with_timezone(&chrono::Utc);
+    platform.stream_data.run_maintenance_once("test", now).await;
+    let downsampled = ok(
+        &registry,
+        "query_stream_data_downsampling",
+        json!({"archiveRtId": archive, "aggregations": [{"function": "avg", "attributePath": "Power"}, {"function": "count"}],
+               "from": "2026-11-25T00:00:00Z", "to": "2026-11-25T04:00:00Z", "limit": 4}),
+    )
+    .await;
+    assert_eq!(downsampled["rowCount"], json!(4));
+    assert!(
+        downsampled["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("read from rollup '{rollup}' (01:00:00)")),
+        "{downsampled}"
+    );
+    assert_eq!(downsampled["rows"][0]["count"], json!(60));
+
+    let frozen = ok(
+        &registry,
+        "freeze_rollup_archive",
+        json!({"rollupRtId": rollup, "until": "2026-11-25T12:00:00Z"}),
+    )
+    .await;
+    assert_eq!(frozen["rtId"], json!(rollup));
+    assert_eq!(
+        frozen["message"],
+        json!(format!(
+            "Rollup '{rollup}' frozen until 2026-11-25T12:00:00.0000000Z."
+        ))
+    );
+    let thawed = ok(
+        &registry,
+        "unfreeze_rollup_archive",
+        json!({"rollupRtId": rollup}),
+    )
+    .await;
+    assert_eq!(
+        thawed["message"],
+        json!(format!("Rollup '{rollup}' unfrozen."))
+    );
+    let gaps = ok(
+        &registry,
+        "unfreeze_rollup_archive",
+        json!({"rollupRtId": rollup, "acceptGaps": true}),
+    )
+    .await;
+    assert_eq!(
+        gaps["message"],
+        json!(format!("Rollup '{rollup}' unfrozen (gaps accepted)."))
+    );
+
+    let rewound = ok(
+        &registry,
+        "rewind_rollup_watermark",
+        json!({"rollupRtId": rollup, "toBucketEnd": "2026-11-25T02:00:00Z", "confirm": true}),
+    )
+    .await;
+    assert_eq!(
+        rewound["message"],
+        json!(format!(
+            "Rollup '{rollup}' watermark rewound to 2026-11-25T02:00:00.0000000Z."
+        ))
+    );
+    let off_grid = call(
+        &registry,
+        "rewind_rollup_watermark",
+        json!({"rollupRtId": rollup, "toBucketEnd": "2026-11-25T01:30:00Z", "confirm": true}),
+    )
+    .await;
+    assert!(
+        error(&off_grid).contains("is not a bucket boundary"),
+        "{off_grid}"
+    );
+
+    let backfill = ok(
+        &registry,
+        "backfill_rollup_archive",
+        json!({"rollupRtId": rollup, "confirm": true}),
+    )
+    .await;
+    let job = backfill["job"]["rtId"].as_str().expect("job").to_owned();
+    assert_eq!(
+        backfill["message"],
+        json!(format!(
+            "Backfill of rollup '{rollup}' queued (durable background): job {job}, state Queued. \
+             Poll list_recompute_jobs for archive '{rollup}' to watch it run to completion."
+        ))
+    );
+    platform.stream_data.run_maintenance_once("test", now).await;
+    let jobs = ok(
+        &registry,
+        "list_recompute_jobs",
+        json!({"archiveRtId": rollup}),
+    )
+    .await;
+    assert_eq!(jobs["jobs"][0]["rtId"], json!(job));
+    assert_eq!(jobs["jobs"][0]["state"], json!("Succeeded"), "{jobs}");
+
+    // A rollup of an archive without samples: backfill is a no-op.
+    let empty = ok(
+        &registry,
+        "create_rollup_archive",
+        json!({"sourceArchiveRtId": other, "name": "plain hourly", "interval": "01:00:00",
+               "aggregations": [{"attributePath": "Power", "aggregationType": "Sum"}]}),
+    )
+    .await;
+    let empty = empty["rtId"].as_str().expect("rtId").to_owned();
+    let noop = ok(
+        &registry,
+        "backfill_rollup_archive",
+        json!({"rollupRtId": empty, "confirm": true}),
+    )
+    .await;
+    assert!(noop.get("job").is_none(), "{noop}");
+    assert_eq!(
+        noop["message"],
+        json!(format!(
+            "Backfill of rollup '{empty}' was a no-op: the source archive holds no data."
+        ))
+    );
+
+    // Deleting an archive deletes its rollups.
+    ok(
+        &registry,
+        "delete_archive",
+        json!({"archiveRtId": other, "confirm": true}),
+    )
+    .await;
+    let gone = ok(
+        &registry,
+        "get_rollup_query_metadata",
+        json!({"rollupRtId": empty}),
+    )
+    .await;
+    assert_eq!(gone["resolved"], json!(false), "{gone}");
 }
