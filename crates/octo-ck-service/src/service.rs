@@ -152,6 +152,11 @@ impl CkService {
 
     /// The tenant's resolved library (cached).
     pub async fn library(&self, tenant: &TenantId) -> Result<Arc<CkLibrary>, CkServiceError> {
+        // A plain read first: every entity call asks, and `try_get_with` costs several times
+        // as much even when the library is cached (it builds and drops the loading future).
+        if let Some(library) = self.libraries.get(tenant).await {
+            return Ok(library);
+        }
         let store = Arc::clone(&self.store);
         let key = tenant.clone();
         self.libraries

@@ -51,7 +51,6 @@ pub enum WriteOutcome {
 }
 
 /// Columns of `entities`, in the order of [`ENTITY_COLUMNS`].
-#[derive(sqlx::FromRow)]
 pub(crate) struct EntityRow {
     tenant_id: String,
     rt_id: String,
@@ -67,6 +66,34 @@ pub(crate) struct EntityRow {
 /// The select list that fills an [`EntityRow`].
 pub(crate) const ENTITY_COLUMNS: &str = "tenant_id, rt_id, ck_type_id, rt_well_known_name, \
      rt_version, rt_creation_date_time, rt_changed_date_time, rt_state, attributes";
+
+/// Read by position, in the order of [`ENTITY_COLUMNS`]: every statement that fills an
+/// `EntityRow` selects (or returns) exactly that list, and looking each column up by name
+/// cost more than the rest of decoding a row.
+impl<'r, R> sqlx::FromRow<'r, R> for EntityRow
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Json<Value>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            tenant_id: row.try_get(0)?,
+            rt_id: row.try_get(1)?,
+            ck_type_id: row.try_get(2)?,
+            rt_well_known_name: row.try_get(3)?,
+            rt_version: row.try_get(4)?,
+            rt_creation_date_time: row.try_get(5)?,
+            rt_changed_date_time: row.try_get(6)?,
+            rt_state: row.try_get(7)?,
+            attributes: row.try_get(8)?,
+        })
+    }
+}
 
 impl TryFrom<EntityRow> for RtEntity {
     type Error = StoreError;

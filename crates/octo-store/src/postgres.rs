@@ -108,7 +108,7 @@ impl SqlStore<Postgres> {
         tenant_id: &octo_ids::TenantId,
         query: &EntityQuery,
     ) -> Result<Vec<String>, StoreError> {
-        let (_, page) = query_sql::entity_statements(Backend::Postgres, tenant_id, query)?;
+        let page = query_sql::entity_statements(Backend::Postgres, tenant_id, query)?.page;
         let sql = format!("EXPLAIN {}", page.sql);
         sqlx::query_scalar_with::<Postgres, String, _>(&sql, arguments::<Postgres>(&page.params)?)
             .fetch_all(self.pool())

@@ -1365,17 +1365,22 @@ where
         offset: u32,
     ) -> Result<Vec<RtEntity>, StoreError> {
         let (filter, next) = entity_filter(ck_type_ids);
-        let sql = format!(
-            "SELECT {ENTITY_COLUMNS} FROM entities{filter} ORDER BY rt_id LIMIT ${next} OFFSET ${}",
-            next + 1
-        );
+        // No OFFSET on the first page, as in `query_sql::entity_statements`: it keeps
+        // PostgreSQL from planning the statement again at every call.
+        let mut sql =
+            format!("SELECT {ENTITY_COLUMNS} FROM entities{filter} ORDER BY rt_id LIMIT ${next}");
+        if offset > 0 {
+            sql.push_str(&format!(" OFFSET ${}", next + 1));
+        }
         let mut query = sqlx::query_as::<DB, EntityRow>(&sql).bind(tenant_text(tenant_id));
         for ck_type_id in ck_type_ids {
             query = query.bind(ck_type_id.clone());
         }
+        query = query.bind(i64::from(limit));
+        if offset > 0 {
+            query = query.bind(i64::from(offset));
+        }
         query
-            .bind(i64::from(limit))
-            .bind(i64::from(offset))
             .fetch_all(&self.pool)
             .await
             .map_err(self.fail(|| format!("list the entities of tenant '{tenant_id}'")))?
@@ -1410,7 +1415,8 @@ where
         query: &EntityQuery,
     ) -> Result<EntityPage, StoreError> {
         let _timer = crate::metrics::QueryTimer::start("query_entities");
-        let (count, page) = query_sql::entity_statements(DB::BACKEND, tenant_id, query)?;
+        let statements = query_sql::entity_statements(DB::BACKEND, tenant_id, query)?;
+        let page = &statements.page;
         let fail = |err: sqlx::Error| {
             invalid_pattern(&err).unwrap_or_else(|| {
                 self.error(err, || {
@@ -1438,11 +1444,11 @@ where
         let total_count = if ends_here {
             u64::from(query.offset) + page_len
         } else {
-            let total =
-                sqlx::query_scalar_with::<DB, i64, _>(&count.sql, arguments(&count.params)?)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(fail)?;
+            let (count, params) = statements.count();
+            let total = sqlx::query_scalar_with::<DB, i64, _>(&count, arguments(params)?)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(fail)?;
             u64::try_from(total).unwrap_or(0)
         };
         Ok(EntityPage {

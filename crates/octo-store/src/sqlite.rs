@@ -140,7 +140,7 @@ impl SqlStore<Sqlite> {
         tenant_id: &octo_ids::TenantId,
         query: &EntityQuery,
     ) -> Result<Vec<String>, StoreError> {
-        let (_, page) = query_sql::entity_statements(Backend::Sqlite, tenant_id, query)?;
+        let page = query_sql::entity_statements(Backend::Sqlite, tenant_id, query)?.page;
         let sql = format!("EXPLAIN QUERY PLAN {}", page.sql);
         let rows = sqlx::query_as_with::<Sqlite, (i64, i64, i64, String), _>(
             &sql,

@@ -299,6 +299,104 @@ async fn a_connection_the_server_ended_while_idle_is_replaced() {
     }
 }
 
+/// A first-page lookup on an indexed attribute is planned once per connection: after
+/// PostgreSQL's five custom plans it keeps the cached generic plan. With a bound `OFFSET` in
+/// the statement the generic plan never won, and each call was planned again (~0.1 ms).
+#[tokio::test]
+async fn a_first_page_lookup_uses_the_cached_generic_plan() {
+    let db = TestDatabase::create().await;
+    let url = db.url.clone();
+    let outcome = tokio::spawn(async move {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        let tenant: TenantId = "meshtest".parse().expect("valid");
+        store
+            .create_tenant(&TenantRecord {
+                tenant_id: tenant.clone(),
+                parent_tenant_id: None,
+                database_name: "meshtest".to_owned(),
+                created_at: chrono::Utc::now(),
+            })
+            .await
+            .expect("create");
+        sqlx::query(
+            "INSERT INTO entities (tenant_id, rt_id, ck_type_id, rt_version, \
+             rt_creation_date_time, rt_changed_date_time, rt_state, attributes) \
+             SELECT 'meshtest', lpad(to_hex(i), 24, '0'), 'M/A', 1, now(), now(), 0, \
+             jsonb_build_object('Serial', 'SN-' || i) FROM generate_series(1, 5000) AS i",
+        )
+        .execute(store.pool())
+        .await
+        .expect("bulk insert");
+        let serial = PathRef::attribute(["Serial"], ValueKind::String);
+        store
+            .ensure_attribute_index(&tenant, "M/A", std::slice::from_ref(&serial))
+            .await
+            .expect("index");
+        sqlx::query("ANALYZE entities")
+            .execute(store.pool())
+            .await
+            .expect("analyze");
+        // Enough that every pooled connection gets past its five custom plans.
+        let lookups = 40;
+        for n in 0..lookups {
+            let query = EntityQuery {
+                ck_type_ids: vec!["M/A".to_owned()],
+                filter: Some(FilterExpr::Field(FieldFilter {
+                    field: serial.clone(),
+                    operator: FilterOperator::Equals,
+                    value: Some(serde_json::json!(format!("SN-{}", n * 37 + 1))),
+                    second_value: None,
+                })),
+                sort: vec![],
+                limit: 100,
+                offset: 0,
+            };
+            let page = store.query_entities(&tenant, &query).await.expect("lookup");
+            assert_eq!(page.total_count, 1, "lookup {n}");
+        }
+        // Prepared statements belong to their connection: hold every pooled one and add up.
+        // sqlx returns a released connection to the pool in a task of its own: wait for them.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let mut connections = Vec::new();
+        while store.pool().num_idle() > 0 {
+            connections.push(store.pool().acquire().await.expect("pooled connection"));
+        }
+        let size = connections.len();
+        let (mut generic, mut custom) = (0i64, 0i64);
+        for connection in &mut connections {
+            let counts: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+                 WHERE statement LIKE 'SELECT tenant\\_id, rt\\_id, %Serial%'",
+            )
+            .fetch_all(&mut **connection)
+            .await
+            .expect("prepared statements");
+            for (g, c) in counts {
+                generic += g;
+                custom += c;
+            }
+        }
+        drop(connections);
+        assert_eq!(
+            generic + custom,
+            lookups,
+            "every lookup ran a cached statement"
+        );
+        let connections = i64::try_from(size).expect("pool size");
+        assert!(
+            custom <= 5 * connections && generic >= lookups - 5 * connections,
+            "the lookup was planned again at every call: {generic} generic, {custom} custom \
+             plans on {size} connections"
+        );
+        store.close().await;
+    })
+    .await;
+    db.drop_now().await;
+    if let Err(err) = outcome {
+        std::panic::resume_unwind(err.into_panic());
+    }
+}
+
 #[tokio::test]
 async fn a_stored_value_that_does_not_parse_is_corrupt() {
     let db = TestDatabase::create().await;

@@ -1119,6 +1119,21 @@ pub async fn list_and_count_entities_filter_order_and_page(store: Arc<dyn Store>
         all
     );
     assert_eq!(store.count_entities(&tenant, &[]).await.expect("count"), 12);
+    // Later pages (the first page's statement has no OFFSET; these do).
+    assert_eq!(
+        ids(store
+            .list_entities(&tenant, &[], 5, 5)
+            .await
+            .expect("second page")),
+        all[5..10].to_vec()
+    );
+    assert_eq!(
+        ids(store
+            .list_entities(&tenant, &[], 5, 10)
+            .await
+            .expect("last page")),
+        all[10..].to_vec()
+    );
 
     let only_trees = types(&["Basic/Tree"]);
     assert_eq!(
