@@ -299,11 +299,13 @@ async fn a_connection_the_server_ended_while_idle_is_replaced() {
     }
 }
 
-/// A first-page lookup on an indexed attribute is planned once per connection: after
-/// PostgreSQL's five custom plans it keeps the cached generic plan. With a bound `OFFSET` in
-/// the statement the generic plan never won, and each call was planned again (~0.1 ms).
-#[tokio::test]
-async fn a_first_page_lookup_uses_the_cached_generic_plan() {
+/// Runs `case` on a [`PostgresStore`] in a fresh database with the tenant `meshtest`, and
+/// drops the database afterwards, also when the case fails.
+async fn with_tenant_store<F, Fut>(case: F)
+where
+    F: FnOnce(PostgresStore, TenantId) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let db = TestDatabase::create().await;
     let url = db.url.clone();
     let outcome = tokio::spawn(async move {
@@ -318,11 +320,26 @@ async fn a_first_page_lookup_uses_the_cached_generic_plan() {
             })
             .await
             .expect("create");
+        case(store, tenant).await;
+    })
+    .await;
+    db.drop_now().await;
+    if let Err(err) = outcome {
+        std::panic::resume_unwind(err.into_panic());
+    }
+}
+
+/// A first-page lookup on an indexed attribute is planned once per connection: after
+/// PostgreSQL's five custom plans it keeps the cached generic plan. With a bound `OFFSET` in
+/// the statement the generic plan never won, and each call was planned again (~0.1 ms).
+#[tokio::test]
+async fn a_first_page_lookup_uses_the_cached_generic_plan() {
+    with_tenant_store(|store, tenant| async move {
         sqlx::query(
             "INSERT INTO entities (tenant_id, rt_id, ck_type_id, rt_version, \
-             rt_creation_date_time, rt_changed_date_time, rt_state, attributes) \
-             SELECT 'meshtest', lpad(to_hex(i), 24, '0'), 'M/A', 1, now(), now(), 0, \
-             jsonb_build_object('Serial', 'SN-' || i) FROM generate_series(1, 5000) AS i",
+         rt_creation_date_time, rt_changed_date_time, rt_state, attributes) \
+         SELECT 'meshtest', lpad(to_hex(i), 24, '0'), 'M/A', 1, now(), now(), 0, \
+         jsonb_build_object('Serial', 'SN-' || i) FROM generate_series(1, 5000) AS i",
         )
         .execute(store.pool())
         .await
@@ -366,7 +383,7 @@ async fn a_first_page_lookup_uses_the_cached_generic_plan() {
         for connection in &mut connections {
             let counts: Vec<(i64, i64)> = sqlx::query_as(
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
-                 WHERE statement LIKE 'SELECT tenant\\_id, rt\\_id, %Serial%'",
+             WHERE statement LIKE 'SELECT tenant\\_id, rt\\_id, %Serial%'",
             )
             .fetch_all(&mut **connection)
             .await
@@ -386,15 +403,11 @@ async fn a_first_page_lookup_uses_the_cached_generic_plan() {
         assert!(
             custom <= 5 * connections && generic >= lookups - 5 * connections,
             "the lookup was planned again at every call: {generic} generic, {custom} custom \
-             plans on {size} connections"
+         plans on {size} connections"
         );
         store.close().await;
     })
     .await;
-    db.drop_now().await;
-    if let Err(err) = outcome {
-        std::panic::resume_unwind(err.into_panic());
-    }
 }
 
 #[tokio::test]
@@ -437,29 +450,16 @@ async fn a_stored_value_that_does_not_parse_is_corrupt() {
 
 #[tokio::test]
 async fn attribute_indexes_are_used_for_equality_prefix_and_range_filters() {
-    let db = TestDatabase::create().await;
-    let url = db.url.clone();
-    let outcome = tokio::spawn(async move {
-        let store = PostgresStore::connect(&url).await.expect("connect");
-        let tenant: TenantId = "meshtest".parse().expect("valid");
-        store
-            .create_tenant(&TenantRecord {
-                tenant_id: tenant.clone(),
-                parent_tenant_id: None,
-                database_name: "meshtest".to_owned(),
-                created_at: chrono::Utc::now(),
-            })
-            .await
-            .expect("create");
+    with_tenant_store(|store, tenant| async move {
         // Enough rows, of two types, that a scan is clearly worse.
         sqlx::query(
             "INSERT INTO entities (tenant_id, rt_id, ck_type_id, rt_version, \
-             rt_creation_date_time, rt_changed_date_time, rt_state, attributes) \
-             SELECT 'meshtest', lpad(to_hex(i), 24, '0'), \
-             CASE WHEN i % 2 = 0 THEN 'M/A' ELSE 'M/B' END, 1, now(), now(), 0, \
-             jsonb_build_object('Name', 'n' || i, 'Power', i, \
-             'NamePlate', jsonb_build_object('ManufacturerName', 'maker' || i)) \
-             FROM generate_series(1, 5000) AS i",
+         rt_creation_date_time, rt_changed_date_time, rt_state, attributes) \
+         SELECT 'meshtest', lpad(to_hex(i), 24, '0'), \
+         CASE WHEN i % 2 = 0 THEN 'M/A' ELSE 'M/B' END, 1, now(), now(), 0, \
+         jsonb_build_object('Name', 'n' || i, 'Power', i, \
+         'NamePlate', jsonb_build_object('ManufacturerName', 'maker' || i)) \
+         FROM generate_series(1, 5000) AS i",
         )
         .execute(store.pool())
         .await
@@ -511,7 +511,7 @@ async fn attribute_indexes_are_used_for_equality_prefix_and_range_filters() {
         }
         let indexes: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'entities' \
-             AND indexname LIKE 'entities\\_attr\\_%'",
+         AND indexname LIKE 'entities\\_attr\\_%'",
         )
         .fetch_one(store.pool())
         .await
@@ -553,8 +553,4 @@ async fn attribute_indexes_are_used_for_equality_prefix_and_range_filters() {
         store.close().await;
     })
     .await;
-    db.drop_now().await;
-    if let Err(err) = outcome {
-        std::panic::resume_unwind(err.into_panic());
-    }
 }
