@@ -84,10 +84,15 @@ pub fn build(ws: &Workspace, profile: &str, features: Option<&str>) -> Result<Di
     // Cargo names the output folder of the `dev` profile `debug`.
     let profile_dir = if profile == "dev" { "debug" } else { profile };
     let binary = ws.target_dir.join(profile_dir).join("mcp-http");
+    package(ws, &binary, &format!("commit {commit}, profile {profile}"))
+}
+
+/// Packs `binary` (built already; `built` says how, for the log) with the payload into
+/// `target/dist/`, with its `.sha256` file.
+pub fn package(ws: &Workspace, binary: &Path, built: &str) -> Result<DistArchive> {
     if !binary.is_file() {
         bail!("cargo built no binary at {}", binary.display());
     }
-
     let version = package_version(ws)?;
     let target = host_target()?;
     let top_dir = format!("mcp-http-{version}-{target}");
@@ -95,7 +100,7 @@ pub fn build(ws: &Workspace, profile: &str, features: Option<&str>) -> Result<Di
     std::fs::create_dir_all(&dist_dir)
         .with_context(|| format!("creating {}", dist_dir.display()))?;
     let archive = dist_dir.join(format!("{top_dir}.tar.gz"));
-    pack(ws, &binary, &archive, &top_dir)?;
+    pack(ws, binary, &archive, &top_dir)?;
     let digest = sha256_file(&archive)?;
     let file_name = archive
         .file_name()
@@ -103,10 +108,7 @@ pub fn build(ws: &Workspace, profile: &str, features: Option<&str>) -> Result<Di
         .context("archive path has no file name")?;
     std::fs::write(sha256_path(&archive), format!("{digest}  {file_name}\n"))
         .context("writing the .sha256 file")?;
-    println!(
-        "packed {} (commit {commit}, profile {profile}, sha256 {digest})",
-        archive.display()
-    );
+    println!("packed {} ({built}, sha256 {digest})", archive.display());
     Ok(DistArchive { archive, top_dir })
 }
 

@@ -5,20 +5,24 @@
 //! 3. `tests`: `cargo nextest run --workspace` (or `cargo test --workspace` without nextest),
 //!    with PostgreSQL (`OCTO_TEST_POSTGRES_URL`) and Node.js 22 + `oidc-provider` for the auth
 //!    tests (`OCTO_TEST_NODE`, `OCTO_TEST_NODE_MODULES`; installed by `node.rs`)
-//! 4. `examples`: run the embedding examples in `examples/` (each checks its own result)
-//! 5. `dist`: pack the release archive (from the debug build, see `dist.rs`), unpack it into an
-//!    empty folder and run the binary from there: `--version` names the commit, the example
-//!    configuration starts it, `/health/ready` and one MCP `initialize` answer
-//! 6. `server`: build `mcp-http` and start it with the conformance fixtures on a free port
-//! 7. `conformance`: the official MCP conformance suite, all server scenarios
-//! 8. `python-client`: the official MCP Python SDK (`crates/mcp-http/tests/clients/python_client.py`),
+//! 4. `otel`: clippy and the telemetry test with `mcp-http/otel`, for the whole workspace
+//! 5. `examples`: run the embedding examples in `examples/` (each checks its own result)
+//! 6. `dist`: pack the release archive (from the test build's binary, see `dist.rs`), unpack it
+//!    into an empty folder and run the binary from there: `--version` names the commit, the
+//!    example configuration starts it, `/health/ready` and one MCP `initialize` answer
+//! 7. `server`: start the test build's `mcp-http` with the conformance fixtures on a free port
+//! 8. `conformance`: the official MCP conformance suite, all server scenarios
+//! 9. `python-client`: the official MCP Python SDK (`crates/mcp-http/tests/clients/python_client.py`),
 //!    on `/mcp` and on the tenant route `/octosystem/mcp`
-//! 9. `inspector`: the MCP Inspector CLI lists the tools
+//! 10. `inspector`: the MCP Inspector CLI lists the tools
 //!
 //! After `fmt`, stage `deploy` lints `deploy/` (hadolint, kubernetes-validate, the systemd
 //! unit; see `deploy_checks.rs`).
 //!
-//! The server started in stage 6 serves stages 7 to 9 and is stopped when the run ends.
+//! Stages 5 to 7 use the binaries of stage 3's build (`cargo build --workspace --bins
+//! --examples` resolves features as the tests do, so it compiles nothing new).
+//!
+//! The server started in stage 7 serves stages 8 to 10 and is stopped when the run ends.
 //! The last line printed is `xtask: N passed, N failed` (plus `, N skipped` when stages did
 //! not run), which CI reads.
 
@@ -242,7 +246,11 @@ impl Run {
             Stage::Otel => self.otel(),
             Stage::Examples => self.examples(),
             Stage::Dist => {
-                let made = crate::dist::build(&self.ws, "dev", None)?;
+                // The test build's binary: `cargo xtask dist` builds only mcp-http, whose
+                // dependencies then have other features than in the workspace's test build
+                // (dev-dependencies add some) and would all be compiled a third time here.
+                let binary = self.test_build_binaries()?.join("mcp-http");
+                let made = crate::dist::package(&self.ws, &binary, "the test build")?;
                 crate::dist::check_unpacked(&self.ws, &made)
             }
             Stage::Server => self.start_server(),
@@ -265,6 +273,14 @@ impl Run {
 
     fn cargo(&self, args: &[&str]) -> Result<()> {
         command::run(self.cargo_command().args(args))
+    }
+
+    /// The binaries and examples of the `tests` stage's build, built if missing; returns the
+    /// folder that holds them. Asking for the examples makes cargo resolve features as for the
+    /// tests (with dev-dependencies), so after that stage nothing is compiled again.
+    fn test_build_binaries(&self) -> Result<PathBuf> {
+        self.cargo(&["build", "--workspace", "--bins", "--examples"])?;
+        Ok(self.ws.target_dir.join("debug"))
     }
 
     fn tests(&self) -> Result<()> {
@@ -297,13 +313,15 @@ impl Run {
     }
 
     /// The optional `otel` feature: linted, and its export test run against a collector.
+    /// Built for the whole workspace, as the stages before it, so that only the crates otel
+    /// adds and mcp-http are compiled again (`--package mcp-http` would resolve features
+    /// without the other crates' dev-dependencies and compile most of the tree anew).
     fn otel(&self) -> Result<()> {
         self.cargo(&[
             "clippy",
-            "--package",
-            "mcp-http",
+            "--workspace",
             "--features",
-            "otel",
+            "mcp-http/otel",
             "--all-targets",
             "--",
             "-D",
@@ -311,33 +329,41 @@ impl Run {
         ])?;
         let mut cmd = self.cargo_command();
         if command::is_available("cargo-nextest") {
-            cmd.args(["nextest", "run"]);
+            cmd.args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--features",
+                "mcp-http/otel",
+                "-E",
+                "package(mcp-http) & kind(lib) & test(/^telemetry::/)",
+            ]);
         } else {
-            cmd.arg("test");
+            cmd.args([
+                "test",
+                "--package",
+                "mcp-http",
+                "--features",
+                "otel",
+                "--lib",
+                "telemetry::",
+            ]);
         }
-        cmd.args([
-            "--package",
-            "mcp-http",
-            "--features",
-            "otel",
-            "--lib",
-            "telemetry::",
-        ]);
         command::run(&mut cmd)
     }
 
     /// Runs each embedding example (`examples/`); each checks its own outcome and exits.
     fn examples(&self) -> Result<()> {
+        let examples = self.test_build_binaries()?.join("examples");
         for example in EXAMPLES {
-            self.cargo(&["run", "--package", "octo-examples", "--example", example])?;
+            command::run(Command::new(examples.join(example)).current_dir(&self.ws.root))?;
         }
         Ok(())
     }
 
     fn start_server(&mut self) -> Result<()> {
         let scratch = self.ws.scratch_dir()?;
-        self.cargo(&["build", "--package", "mcp-http"])?;
-        let binary = self.ws.target_dir.join("debug").join("mcp-http");
+        let binary = self.test_build_binaries()?.join("mcp-http");
         self.server = Some(Server::start(
             &binary,
             &scratch.join("run-data-dir"),
