@@ -305,6 +305,31 @@ macro_rules! rollup_store {
             ) -> impl Fn(sqlx::Error) -> StoreError + 'a {
                 move |err| classify($backend, self.location(), err, &operation)
             }
+
+            /// Begins a write transaction and reads the rollup's watermark with its state row
+            /// locked, waiting for a computation that holds it (see the module documentation
+            /// of `crate::rollup`). The outer `None`: the rollup has no state row.
+            async fn lock_rollup_watermark(
+                &self,
+                rollup: &RollupTable,
+                fail: &(impl Fn(sqlx::Error) -> StoreError + Sync),
+            ) -> Result<(sqlx::Transaction<'static, $db>, Option<Option<i64>>), StoreError> {
+                let mut tx = self
+                    .pool()
+                    .begin_with(<$db as Dialect>::BEGIN_WRITE)
+                    .await
+                    .map_err(fail)?;
+                let row: Option<(Option<i64>,)> = sqlx::query_as(&format!(
+                    "SELECT watermark FROM stream_rollups WHERE tenant_id = $1 AND rollup_id = $2{}",
+                    $wait_lock
+                ))
+                .bind(rollup.source.tenant_id.as_str())
+                .bind(rollup.rollup_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(fail)?;
+                Ok((tx, row.map(|(watermark,)| watermark)))
+            }
         }
 
         #[async_trait]
@@ -748,21 +773,8 @@ macro_rules! rollup_store {
                 let tenant = rollup.source.tenant_id.as_str();
                 let id = rollup.rollup_id.to_string();
                 let fail = self.rollup_fail(|| format!("unfreeze rollup {}", rollup.rollup_id));
-                let mut tx = self
-                    .pool()
-                    .begin_with(<$db as Dialect>::BEGIN_WRITE)
-                    .await
-                    .map_err(&fail)?;
-                let row: Option<(Option<i64>,)> = sqlx::query_as(&format!(
-                    "SELECT watermark FROM stream_rollups WHERE tenant_id = $1 AND rollup_id = $2{}",
-                    $wait_lock
-                ))
-                .bind(tenant)
-                .bind(&id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(&fail)?;
-                let Some((watermark,)) = row else {
+                let (mut tx, Some(watermark)) = self.lock_rollup_watermark(rollup, &fail).await?
+                else {
                     return Ok(false);
                 };
                 let mut new_watermark = watermark;
@@ -816,21 +828,8 @@ macro_rules! rollup_store {
                 let tenant = rollup.source.tenant_id.as_str();
                 let id = rollup.rollup_id.to_string();
                 let fail = self.rollup_fail(|| format!("rewind rollup {}", rollup.rollup_id));
-                let mut tx = self
-                    .pool()
-                    .begin_with(<$db as Dialect>::BEGIN_WRITE)
-                    .await
-                    .map_err(&fail)?;
-                let row: Option<(Option<i64>,)> = sqlx::query_as(&format!(
-                    "SELECT watermark FROM stream_rollups WHERE tenant_id = $1 AND rollup_id = $2{}",
-                    $wait_lock
-                ))
-                .bind(tenant)
-                .bind(&id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(&fail)?;
-                let Some((watermark,)) = row else {
+                let (mut tx, Some(watermark)) = self.lock_rollup_watermark(rollup, &fail).await?
+                else {
                     return Err(StoreError::NotFound {
                         what: format!("Rollup '{}'", rollup.rollup_id),
                     });

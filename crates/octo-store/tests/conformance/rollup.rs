@@ -339,6 +339,23 @@ pub async fn rollups_merge_exactly_like_raw_downsampling(store: Arc<dyn Store>) 
             to: BASE + 2 * DAY
         }]
     );
+    // A rollup without a state row: unfreezing finds nothing, rewinding names it.
+    let unknown = RollupTable {
+        rollup_id: OctoObjectId::new(),
+        ..rollup.clone()
+    };
+    assert!(
+        !store
+            .unfreeze_rollup(&unknown, None)
+            .await
+            .expect("unfreeze an unknown rollup")
+    );
+    match store.rewind_rollup(&unknown, BASE).await {
+        Err(StoreError::NotFound { what }) => {
+            assert!(what.contains(&unknown.rollup_id.to_string()), "{what}");
+        }
+        other => panic!("rewinding an unknown rollup: {other:?}"),
+    }
     // The rollup's own retention removes whole buckets only.
     let removed = store
         .delete_rollup_buckets_before(&rollup, BASE + 60 * MINUTE + 1)
