@@ -32,9 +32,10 @@ use octo_store::{
     AggregateColumn, AggregateFunction, AggregationQuery, AttributePath, EntityQuery, FieldFilter,
     FilterExpr, FilterOperator, PathRef, PostgresStore, Store, ValueKind,
 };
-use octo_test_support::TestDatabase;
 use octo_tools::{CallInfo, ToolRegistry};
 use serde_json::{Value, json};
+
+mod common;
 
 /// The tenant the platform creates on start.
 const TENANT: &str = "octosystem";
@@ -119,107 +120,38 @@ type LookupRow = (
     i64,
 );
 
-/// What to run, from the command line (after `--`) and `OCTO_BENCH_ENTITIES`.
-#[derive(Debug, Clone, Copy)]
+/// What to run, from the command line (after `--`).
+#[derive(Debug, Clone, Copy, clap::Parser)]
+#[command(
+    name = "entity_queries",
+    about = "Entity grouping and an indexed lookup: tool path vs. hand-written SQL on PostgreSQL"
+)]
 struct Config {
+    /// Entities to load.
+    #[arg(long, env = "OCTO_BENCH_ENTITIES", default_value_t = DEFAULT_ENTITIES, value_parser = common::number::<u64>)]
     entities: u64,
+    /// Timed iterations of the aggregation, per path.
+    #[arg(long, default_value_t = DEFAULT_ITERATIONS, value_parser = common::number::<usize>)]
     iterations: usize,
+    /// Timed indexed lookups, per path.
+    #[arg(long, default_value_t = DEFAULT_LOOKUPS, value_parser = common::number::<usize>)]
     lookups: usize,
-}
-
-impl Config {
-    fn from_env_and_args() -> Self {
-        let mut config = Self {
-            entities: DEFAULT_ENTITIES,
-            iterations: DEFAULT_ITERATIONS,
-            lookups: DEFAULT_LOOKUPS,
-        };
-        if let Ok(text) = std::env::var("OCTO_BENCH_ENTITIES") {
-            config.entities = number(&text, "OCTO_BENCH_ENTITIES");
-        }
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
-                None => (arg.clone(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .unwrap_or_else(|| panic!("{name} needs a value"))
-            };
-            match name.as_str() {
-                // cargo bench passes `--bench` to every bench binary.
-                "--bench" => {}
-                "--entities" => config.entities = number(&value(), "--entities"),
-                "--iterations" => config.iterations = number(&value(), "--iterations"),
-                "--lookups" => config.lookups = number(&value(), "--lookups"),
-                "--help" | "-h" => {
-                    println!(
-                        "entity_queries [--entities N (default {DEFAULT_ENTITIES}, or \
-                         OCTO_BENCH_ENTITIES)] [--iterations N (aggregation, default \
-                         {DEFAULT_ITERATIONS})] [--lookups N (default {DEFAULT_LOOKUPS})]"
-                    );
-                    std::process::exit(0);
-                }
-                other => panic!(
-                    "unknown argument '{other}'; expected --entities, --iterations or --lookups"
-                ),
-            }
-        }
-        assert!(
-            config.entities >= SITES,
-            "--entities must be at least {SITES}"
-        );
-        assert!(
-            config.iterations > 0 && config.lookups > 0,
-            "iterations must be positive"
-        );
-        config
-    }
-}
-
-/// `1000000` or `1_000_000`.
-fn number<T: std::str::FromStr>(text: &str, what: &str) -> T {
-    text.replace('_', "")
-        .parse()
-        .unwrap_or_else(|_| panic!("{what}: '{text}' is not a number"))
+    /// Passed by `cargo bench` to every bench binary; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 fn main() {
-    let config = Config::from_env_and_args();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async move {
-        let database = TestDatabase::create_postgres_on(&octo_test_support::admin_url()).await;
-        println!("database: {} (dropped at the end)", database.name());
-        let url = database.url.clone();
-        let mut task = tokio::spawn(run(url, config));
-        let outcome = tokio::select! {
-            outcome = &mut task => Some(outcome),
-            _ = tokio::signal::ctrl_c() => {
-                task.abort();
-                None
-            }
-        };
-        database.drop_now().await;
-        match outcome {
-            Some(Ok(())) => {}
-            Some(Err(error)) => match error.try_into_panic() {
-                // The panic message was printed already; fail with it.
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(error) => panic!("bench task failed: {error}"),
-            },
-            None => {
-                eprintln!("interrupted; the bench database was dropped");
-                std::process::exit(130);
-            }
-        }
-    });
+    let config = <Config as clap::Parser>::parse();
+    assert!(
+        config.entities >= SITES,
+        "--entities must be at least {SITES}"
+    );
+    assert!(
+        config.iterations > 0 && config.lookups > 0,
+        "--iterations and --lookups must be positive"
+    );
+    common::run_on_fresh_database(move |url| run(url, config));
 }
 
 async fn run(url: String, config: Config) {
@@ -618,9 +550,9 @@ impl Timings {
     fn row(&self, operation: &'static str) -> Row {
         Row {
             operation,
-            tool: median_p90(&self.tool),
-            store: median_p90(&self.store),
-            hand: median_p90(&self.hand),
+            tool: common::median_p90(&self.tool),
+            store: common::median_p90(&self.store),
+            hand: common::median_p90(&self.hand),
         }
     }
 }
@@ -637,20 +569,6 @@ impl Row {
     fn ratio(&self) -> f64 {
         self.tool.0.as_secs_f64() / self.hand.0.as_secs_f64()
     }
-}
-
-/// Median and p90 (nearest rank).
-fn median_p90(times: &[Duration]) -> (Duration, Duration) {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    let n = sorted.len();
-    let median = if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2
-    };
-    let p90 = sorted[(n * 9).div_ceil(10).saturating_sub(1)];
-    (median, p90)
 }
 
 fn ms(duration: Duration) -> String {

@@ -39,9 +39,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use octo_store::{PostgresStore, Store};
-use octo_test_support::TestDatabase;
 use octo_tools::{CallInfo, ToolRegistry};
 use serde_json::{Value, json};
+
+mod common;
 
 /// The tenant the platform creates on start.
 const TENANT: &str = "octosystem";
@@ -95,114 +96,46 @@ fn hand_sql(table: &str) -> String {
     )
 }
 
-#[derive(Debug, Clone)]
+/// What to run, from the command line (after `--`).
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "stream_data",
+    about = "Stream data: HTTP ingestion vs. psql \\copy, downsampling vs. hand-written SQL"
+)]
 struct Config {
-    samples: u64,
-    clients: usize,
-    iterations: usize,
+    /// The release mcp-http binary to ingest through.
+    #[arg(long, env = "OCTO_BENCH_SERVER")]
     server: PathBuf,
-}
-
-impl Config {
-    fn from_args() -> Self {
-        let mut config = Self {
-            samples: DEFAULT_SAMPLES,
-            clients: DEFAULT_CLIENTS,
-            iterations: DEFAULT_ITERATIONS,
-            server: std::env::var_os("OCTO_BENCH_SERVER")
-                .map(PathBuf::from)
-                .unwrap_or_default(),
-        };
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
-                None => (arg.clone(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .unwrap_or_else(|| panic!("{name} needs a value"))
-            };
-            match name.as_str() {
-                // cargo bench passes `--bench` to every bench binary.
-                "--bench" => {}
-                "--samples" => config.samples = number(&value(), "--samples"),
-                "--clients" => config.clients = number(&value(), "--clients"),
-                "--iterations" => config.iterations = number(&value(), "--iterations"),
-                "--server" => config.server = PathBuf::from(value()),
-                "--help" | "-h" => {
-                    println!(
-                        "stream_data --server <release mcp-http> [--samples N (default \
-                         {DEFAULT_SAMPLES})] [--clients N (default {DEFAULT_CLIENTS})] \
-                         [--iterations N (default {DEFAULT_ITERATIONS})]"
-                    );
-                    std::process::exit(0);
-                }
-                other => panic!(
-                    "unknown argument '{other}'; expected --server, --samples, --clients or \
-                     --iterations"
-                ),
-            }
-        }
-        assert!(
-            config.server.is_file(),
-            "--server (or OCTO_BENCH_SERVER) must name the release mcp-http binary; got '{}'",
-            config.server.display()
-        );
-        assert!(
-            config.samples >= SOURCES,
-            "--samples must be at least {SOURCES}"
-        );
-        assert!(
-            config.clients > 0 && config.iterations > 0,
-            "--clients and --iterations must be positive"
-        );
-        config
-    }
-}
-
-/// `1000000` or `1_000_000`.
-fn number<T: std::str::FromStr>(text: &str, what: &str) -> T {
-    text.replace('_', "")
-        .parse()
-        .unwrap_or_else(|_| panic!("{what}: '{text}' is not a number"))
+    /// Samples to generate and load.
+    #[arg(long, default_value_t = DEFAULT_SAMPLES, value_parser = common::number::<u64>)]
+    samples: u64,
+    /// Concurrent ingesting clients.
+    #[arg(long, default_value_t = DEFAULT_CLIENTS, value_parser = common::number::<usize>)]
+    clients: usize,
+    /// Timed runs of each downsampling path.
+    #[arg(long, default_value_t = DEFAULT_ITERATIONS, value_parser = common::number::<usize>)]
+    iterations: usize,
+    /// Passed by `cargo bench` to every bench binary; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 fn main() {
-    let config = Config::from_args();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async move {
-        let database = TestDatabase::create_postgres_on(&octo_test_support::admin_url()).await;
-        println!("database: {} (dropped at the end)", database.name());
-        let url = database.url.clone();
-        let mut task = tokio::spawn(run(url, config));
-        let outcome = tokio::select! {
-            outcome = &mut task => Some(outcome),
-            _ = tokio::signal::ctrl_c() => {
-                task.abort();
-                None
-            }
-        };
-        database.drop_now().await;
-        match outcome {
-            Some(Ok(())) => {}
-            Some(Err(error)) => match error.try_into_panic() {
-                // The panic message was printed already; fail with it.
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(error) => panic!("bench task failed: {error}"),
-            },
-            None => {
-                eprintln!("interrupted; the bench database was dropped");
-                std::process::exit(130);
-            }
-        }
-    });
+    let config = <Config as clap::Parser>::parse();
+    assert!(
+        config.server.is_file(),
+        "--server (or OCTO_BENCH_SERVER) must name the release mcp-http binary; got '{}'",
+        config.server.display()
+    );
+    assert!(
+        config.samples >= SOURCES,
+        "--samples must be at least {SOURCES}"
+    );
+    assert!(
+        config.clients > 0 && config.iterations > 0,
+        "--clients and --iterations must be positive"
+    );
+    common::run_on_fresh_database(move |url| run(url, config));
 }
 
 /// The core count and load average, printed with the figures.
@@ -393,8 +326,8 @@ async fn run(url: String, config: Config) {
             "MISSED"
         }
     );
-    let (tool_median, tool_p90) = stats(&mut tool_times);
-    let (sql_median, sql_p90) = stats(&mut sql_times);
+    let (tool_median, tool_p90) = common::median_p90(&tool_times);
+    let (sql_median, sql_p90) = common::median_p90(&sql_times);
     let ratio = tool_median.as_secs_f64() / sql_median.as_secs_f64();
     println!();
     println!(
@@ -664,13 +597,6 @@ fn same_buckets(tool: &[Bucket], sql: &[Bucket], samples: u64) {
         Some(samples),
         "the buckets count {total} samples"
     );
-}
-
-fn stats(times: &mut [Duration]) -> (Duration, Duration) {
-    times.sort();
-    let median = times[times.len() / 2];
-    let p90 = times[((times.len() * 9).div_ceil(10)).saturating_sub(1)];
-    (median, p90)
 }
 
 /// The release server as a child process on a free loopback port, stopped when dropped.
