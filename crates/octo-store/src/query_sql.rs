@@ -868,8 +868,8 @@ pub(crate) fn entity_statements(
 ) -> Result<EntityStatements, StoreError> {
     let mut builder = Builder::new(backend, tenant_id);
     let condition = builder.condition(&query.ck_type_ids, query.filter.as_ref())?;
-    let order = builder.order_by(&query.sort)?;
     let condition_params = builder.params.len();
+    let order = builder.order_by(&query.sort)?;
     let limit = builder.bind(Param::Int(i64::from(query.limit)));
     let mut sql = format!(
         "SELECT {} FROM entities WHERE {condition} ORDER BY {order} LIMIT {limit}",
