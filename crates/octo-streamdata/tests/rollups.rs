@@ -4,65 +4,19 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use octo_ck_service::CkService;
-use octo_ids::{OctoObjectId, TenantId};
+use chrono::{DateTime, Duration, Utc};
 use octo_store::aggregate_spec::ColumnRequest;
-use octo_store::{AggregateFunction, Association, RtEntity, Store, TenantRecord};
+use octo_store::{AggregateFunction, Association, Store};
 use octo_streamdata::rollup::{ROLLUP_ARCHIVE_TYPE, ROLLUP_OF_ROLE};
-use octo_streamdata::{Span, StreamData, Window};
+use octo_streamdata::{Span, Window};
 use octo_test_support::both_backends;
 use serde_json::{Map, Value, json};
 
-const MODEL: &str = "modelId: Test.Meters-1.0.0
-dependencies:
-  - System-[2.0,3.0)
-records:
-  - recordId: Plate
-    attributes:
-      - id: ${this}/Maker
-        name: Maker
-attributes:
-  - id: Power
-    valueType: Double
-  - id: Pulses
-    valueType: Int64
-  - id: Running
-    valueType: Boolean
-  - id: Maker
-    valueType: String
-  - id: NamePlate
-    valueType: Record
-    valueCkRecordId: ${this}/Plate
-types:
-  - typeId: Meter
-    derivedFromCkTypeId: ${System}/Entity
-    attributes:
-      - id: ${this}/Power
-        name: Power
-      - id: ${this}/Pulses
-        name: Pulses
-        isOptional: true
-      - id: ${this}/Running
-        name: Running
-        isOptional: true
-      - id: ${this}/NamePlate
-        name: NamePlate
-        isOptional: true
-";
+mod common;
 
-const SOURCES: [&str; 3] = [
-    "65a000000000000000000001",
-    "65a000000000000000000002",
-    "65a000000000000000000003",
-];
+use common::{Fixture, SOURCES, base, entity, fixture};
+
 const WORKER: &str = "test-worker";
-
-fn base() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
-        .single()
-        .expect("valid")
-}
 
 /// A small seeded generator, so a failure reproduces.
 struct Lcg(u64);
@@ -81,49 +35,15 @@ impl Lcg {
     }
 }
 
-struct Fixture {
-    service: StreamData,
-    store: Arc<dyn Store>,
-    tenant: TenantId,
-}
-
-async fn fixture(store: Arc<dyn Store>) -> Fixture {
-    let tenant: TenantId = "rollups".parse().expect("tenant");
-    store
-        .create_tenant(&TenantRecord {
-            tenant_id: tenant.clone(),
-            parent_tenant_id: None,
-            database_name: tenant.to_string(),
-            created_at: Utc::now(),
-        })
+/// The tenant `rollups` with the meter model and stream data enabled.
+async fn rollups_fixture(store: Arc<dyn Store>) -> Fixture {
+    let fixture = fixture(store, "rollups").await;
+    fixture
+        .service
+        .enable(&fixture.tenant)
         .await
-        .expect("tenant");
-    let ck = Arc::new(CkService::new(Arc::clone(&store), Vec::new()));
-    ck.prepare_tenant(&tenant).await.expect("system model");
-    let model = octo_ck::source::load_document(MODEL, "meters.yaml").expect("model");
-    ck.enqueue(&tenant, model).await.expect("enqueued");
-    while ck.run_next_job("t").await.expect("job") {}
-    let service = StreamData::new(ck);
-    service.enable(&tenant).await.expect("enable");
-    Fixture {
-        service,
-        store,
-        tenant,
-    }
-}
-
-fn entity(tenant: &TenantId, ck_type_id: &str, attributes: Value) -> RtEntity {
-    RtEntity {
-        tenant_id: tenant.clone(),
-        rt_id: OctoObjectId::new(),
-        ck_type_id: ck_type_id.to_owned(),
-        rt_well_known_name: None,
-        rt_version: 1,
-        rt_creation_date_time: Utc::now(),
-        rt_changed_date_time: Utc::now(),
-        rt_state: 0,
-        attributes,
-    }
+        .expect("enable");
+    fixture
 }
 
 impl Fixture {
@@ -354,7 +274,7 @@ fn assert_same(planned: &[Map<String, Value>], raw: &[Map<String, Value>], what:
 
 both_backends!(rollup_answers_equal_raw_downsampling_through_its_life);
 async fn rollup_answers_equal_raw_downsampling_through_its_life(store: Arc<dyn Store>) {
-    let f = fixture(store).await;
+    let f = rollups_fixture(store).await;
     let archive = f.archive(None).await;
     let rollup = f.rollup(&archive, "01:00:00", None).await;
     let mut rng = Lcg(0x5eed);
@@ -517,7 +437,7 @@ async fn rollup_answers_equal_raw_downsampling_through_its_life(store: Arc<dyn S
 
 both_backends!(backfill_of_an_empty_archive_is_a_no_op);
 async fn backfill_of_an_empty_archive_is_a_no_op(store: Arc<dyn Store>) {
-    let f = fixture(store).await;
+    let f = rollups_fixture(store).await;
     let archive = f.archive(None).await;
     let rollup = f.rollup(&archive, "00:15:00", None).await;
     assert!(
@@ -554,7 +474,7 @@ async fn backfill_of_an_empty_archive_is_a_no_op(store: Arc<dyn Store>) {
 
 both_backends!(maintenance_applies_retention_and_rollups_keep_history);
 async fn maintenance_applies_retention_and_rollups_keep_history(store: Arc<dyn Store>) {
-    let f = fixture(store).await;
+    let f = rollups_fixture(store).await;
     let archive = f.archive(Some("1.00:00:00")).await;
     let rollup = f.rollup(&archive, "01:00:00", Some("3.00:00:00")).await;
     let mut rng = Lcg(7);

@@ -4,146 +4,39 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use octo_ck_service::CkService;
+use chrono::{DateTime, Duration, Utc};
 use octo_ids::{OctoObjectId, TenantId};
 use octo_store::aggregate_spec::ColumnRequest;
-use octo_store::{AggregateFunction, Backend, FilterOperator, RtEntity, Store, TenantRecord};
-use octo_streamdata::{
-    Condition, ConditionGroup, SimpleQuery, Span, StreamData, StreamDataError, Window,
-};
+use octo_store::{AggregateFunction, Backend, FilterOperator, Store};
+use octo_streamdata::{Condition, ConditionGroup, SimpleQuery, Span, StreamDataError, Window};
 use octo_test_support::{both_backends, run_on_database};
 use serde_json::{Value, json};
 
-const MODEL: &str = "modelId: Test.Meters-1.0.0
-dependencies:
-  - System-[2.0,3.0)
-enums:
-  - enumId: Mode
-    values:
-      - key: 0
-        name: Auto
-      - key: 1
-        name: Manual
-records:
-  - recordId: Plate
-    attributes:
-      - id: ${this}/Maker
-        name: Maker
-attributes:
-  - id: Power
-    valueType: Double
-  - id: Pulses
-    valueType: Int64
-  - id: Running
-    valueType: Boolean
-  - id: Mode
-    valueType: Enum
-    valueCkEnumId: ${this}/Mode
-  - id: Maker
-    valueType: String
-  - id: Seen
-    valueType: DateTime
-  - id: Tags
-    valueType: StringArray
-  - id: NamePlate
-    valueType: Record
-    valueCkRecordId: ${this}/Plate
-types:
-  - typeId: Meter
-    derivedFromCkTypeId: ${System}/Entity
-    attributes:
-      - id: ${this}/Power
-        name: Power
-      - id: ${this}/Pulses
-        name: Pulses
-        isOptional: true
-      - id: ${this}/Running
-        name: Running
-        isOptional: true
-      - id: ${this}/Mode
-        name: Mode
-        isOptional: true
-      - id: ${this}/Seen
-        name: Seen
-        isOptional: true
-      - id: ${this}/Tags
-        name: Tags
-        isOptional: true
-      - id: ${this}/NamePlate
-        name: NamePlate
-        isOptional: true
-";
+mod common;
 
-const SOURCES: [&str; 3] = [
-    "65a000000000000000000001",
-    "65a000000000000000000002",
-    "65a000000000000000000003",
-];
-
-fn base() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
-        .single()
-        .expect("valid")
-}
-
-struct Fixture {
-    service: StreamData,
-    store: Arc<dyn Store>,
-    tenant: TenantId,
-}
-
-async fn fixture(store: Arc<dyn Store>, tenant: &str) -> Fixture {
-    let tenant: TenantId = tenant.parse().expect("tenant");
-    store
-        .create_tenant(&TenantRecord {
-            tenant_id: tenant.clone(),
-            parent_tenant_id: None,
-            database_name: tenant.to_string(),
-            created_at: Utc::now(),
-        })
-        .await
-        .expect("tenant");
-    let ck = Arc::new(CkService::new(Arc::clone(&store), Vec::new()));
-    ck.prepare_tenant(&tenant).await.expect("system model");
-    let model = octo_ck::source::load_document(MODEL, "meters.yaml").expect("model");
-    ck.enqueue(&tenant, model).await.expect("enqueued");
-    while ck.run_next_job("t").await.expect("job") {}
-    Fixture {
-        service: StreamData::new(ck),
-        store,
-        tenant,
-    }
-}
+use common::{Fixture, SOURCES, base, entity, fixture};
 
 impl Fixture {
     async fn archive(&self, columns: &[&str], retention: Option<&str>) -> String {
-        let rt_id = OctoObjectId::new();
-        let mut attributes = json!({
-            "Name": format!("archive-{rt_id}"),
-            "TargetCkTypeId": "Test.Meters/Meter",
-            "Columns": columns.iter().map(|c| json!({"AttributePath": c})).collect::<Vec<_>>(),
-            "State": "Inactive",
-            "Kind": "TimeSeries",
-        });
+        let mut archive = entity(
+            &self.tenant,
+            octo_streamdata::RAW_ARCHIVE_TYPE,
+            json!({
+                "TargetCkTypeId": "Test.Meters/Meter",
+                "Columns": columns.iter().map(|c| json!({"AttributePath": c})).collect::<Vec<_>>(),
+                "State": "Inactive",
+                "Kind": "TimeSeries",
+            }),
+        );
+        archive.attributes["Name"] = json!(format!("archive-{}", archive.rt_id));
         if let Some(retention) = retention {
-            attributes["RetentionPeriod"] = json!(retention);
+            archive.attributes["RetentionPeriod"] = json!(retention);
         }
         self.store
-            .insert_entity(&RtEntity {
-                tenant_id: self.tenant.clone(),
-                rt_id,
-                ck_type_id: octo_streamdata::RAW_ARCHIVE_TYPE.to_owned(),
-                rt_well_known_name: None,
-                rt_version: 1,
-                rt_creation_date_time: Utc::now(),
-                rt_changed_date_time: Utc::now(),
-                rt_state: 0,
-                attributes,
-            })
+            .insert_entity(&archive)
             .await
             .expect("archive entity");
-        rt_id.to_string()
+        archive.rt_id.to_string()
     }
 
     async fn active_archive(&self) -> String {
