@@ -306,6 +306,16 @@ macro_rules! rollup_store {
                 move |err| classify($backend, self.location(), err, &operation)
             }
 
+            /// On SQLite, which has one writer, the turn behind this process's bulk writes
+            /// (rather than running into the busy timeout); nothing to wait for on PostgreSQL.
+            async fn sqlite_write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+                if $backend == Backend::Sqlite {
+                    Some(self.bulk_write_turn().await)
+                } else {
+                    None
+                }
+            }
+
             /// Begins a write transaction and reads the rollup's watermark with its state row
             /// locked, waiting for a computation that holds it (see the module documentation
             /// of `crate::rollup`). The outer `None`: the rollup has no state row.
@@ -521,13 +531,7 @@ macro_rules! rollup_store {
                 let id = rollup.rollup_id.to_string();
                 let interval = rollup.interval;
                 let fail = self.rollup_fail(|| format!("maintain rollup {}", rollup.rollup_id));
-                // SQLite has one writer: queue behind this process's bulk writes rather than
-                // run into the busy timeout.
-                let _turn = if $backend == Backend::Sqlite {
-                    Some(self.bulk_write_turn().await)
-                } else {
-                    None
-                };
+                let _turn = self.sqlite_write_turn().await;
                 let mut tx = self
                     .pool()
                     .begin_with(<$db as Dialect>::BEGIN_WRITE)
@@ -688,12 +692,7 @@ macro_rules! rollup_store {
                 if rollups == 0 {
                     return Ok(0);
                 }
-                // SQLite has one writer: queue behind this process's bulk writes.
-                let _turn = if $backend == Backend::Sqlite {
-                    Some(self.bulk_write_turn().await)
-                } else {
-                    None
-                };
+                let _turn = self.sqlite_write_turn().await;
                 let mut tx = self
                     .pool()
                     .begin_with(<$db as Dialect>::BEGIN_WRITE)
