@@ -550,22 +550,12 @@ impl StreamData {
         archive_rt_id: &str,
     ) -> Result<usize, StreamDataError> {
         let source = self.resolve(tenant, archive_rt_id).await?;
-        let links = self
-            .store()
-            .list_associations(
-                tenant,
-                &source.archive.entity.rt_id,
-                Direction::Inbound,
-                Some(ROLLUP_OF_ROLE),
-            )
-            .await?;
         let mut reset = 0;
-        for link in links {
-            let Some(entity) = self.store().get_entity(tenant, &link.origin_rt_id).await? else {
-                continue;
-            };
-            let rollup = Rollup::from_entity(entity, source.archive.entity.rt_id)?;
-            self.store().drop_rollup(tenant, &link.origin_rt_id).await?;
+        for rollup in self.linked_rollups(tenant, &source).await? {
+            let rollup = rollup?;
+            self.store()
+                .drop_rollup(tenant, &rollup.archive.entity.rt_id)
+                .await?;
             if rollup.archive.status == ArchiveStatus::Activated {
                 self.store()
                     .create_rollup(&rollup_table(&rollup, &source)?)
@@ -574,6 +564,28 @@ impl StreamData {
             reset += 1;
         }
         Ok(reset)
+    }
+
+    /// The rollups linked to `source` by `RollupOf`, each read from its entity (a link whose
+    /// entity is gone is left out). Each is parsed on its own: whether a rollup that does not
+    /// parse stops the caller is the caller's choice.
+    async fn linked_rollups(
+        &self,
+        tenant: &TenantId,
+        source: &ResolvedArchive,
+    ) -> Result<Vec<Result<Rollup, StreamDataError>>, StreamDataError> {
+        let source_id = source.archive.entity.rt_id;
+        let links = self
+            .store()
+            .list_associations(tenant, &source_id, Direction::Inbound, Some(ROLLUP_OF_ROLE))
+            .await?;
+        let mut rollups = Vec::with_capacity(links.len());
+        for link in links {
+            if let Some(entity) = self.store().get_entity(tenant, &link.origin_rt_id).await? {
+                rollups.push(Rollup::from_entity(entity, source_id));
+            }
+        }
+        Ok(rollups)
     }
 
     /// Drops the tables and state of the archive's rollups and deletes their entities.
@@ -602,21 +614,9 @@ impl StreamData {
         archive_rt_id: &str,
     ) -> Result<Vec<RollupInfo>, StreamDataError> {
         let source = self.resolve(tenant, archive_rt_id).await?;
-        let links = self
-            .store()
-            .list_associations(
-                tenant,
-                &source.archive.entity.rt_id,
-                Direction::Inbound,
-                Some(ROLLUP_OF_ROLE),
-            )
-            .await?;
         let mut out = Vec::new();
-        for link in links {
-            let Some(entity) = self.store().get_entity(tenant, &link.origin_rt_id).await? else {
-                continue;
-            };
-            let rollup = Rollup::from_entity(entity, source.archive.entity.rt_id)?;
+        for rollup in self.linked_rollups(tenant, &source).await? {
+            let rollup = rollup?;
             let state = self
                 .store()
                 .rollup_state(tenant, &rollup.archive.entity.rt_id)
@@ -1064,21 +1064,10 @@ impl StreamData {
             return Ok(None);
         }
         let tenant = &source.table.tenant_id;
-        let links = self
-            .store()
-            .list_associations(
-                tenant,
-                &source.archive.entity.rt_id,
-                Direction::Inbound,
-                Some(ROLLUP_OF_ROLE),
-            )
-            .await?;
         let mut best: Option<(RollupTable, RollupState, String)> = None;
-        for link in links {
-            let Some(entity) = self.store().get_entity(tenant, &link.origin_rt_id).await? else {
-                continue;
-            };
-            let Ok(rollup) = Rollup::from_entity(entity, source.archive.entity.rt_id) else {
+        for rollup in self.linked_rollups(tenant, source).await? {
+            // A rollup that does not parse is not used; the raw samples answer.
+            let Ok(rollup) = rollup else {
                 continue;
             };
             if rollup.archive.status != ArchiveStatus::Activated {
